@@ -1,0 +1,133 @@
+"""Routing, authentication and error envelopes of the emulated API.
+
+Paths are served under both `/openai/v1` (Lumenfall's OpenAI-compatible prefix)
+and `/v1` (its native prefix, and OpenAI's own), plus `/media/...` for signed
+output URLs, which take no API key.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import threading
+import time
+import traceback
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from framecast import catalog
+from framecast.emulator.store import JobStore
+from framecast.emulator.videos import EmulatorConfig, VideoApi
+from framecast.emulator.wire import ApiError, Request, Response
+
+PREFIXES = ("/openai/v1", "/v1")
+
+Handler = Callable[..., Response]
+
+
+@dataclass(frozen=True, slots=True)
+class Seen:
+    """One request as the emulator saw it; credentials are noted, never kept."""
+
+    method: str
+    path: str
+    had_authorization: bool
+
+
+class EmulatorApp:
+    def __init__(
+        self,
+        config: EmulatorConfig | None = None,
+        *,
+        state_path: Path | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.config = config or EmulatorConfig()
+        self.store = JobStore(state_path)
+        self.videos = VideoApi(self.store, self.config, clock)
+        self.seen: deque[Seen] = deque(maxlen=2000)
+        self._lock = threading.Lock()
+        v = self.videos
+        self._routes: list[tuple[str, re.Pattern[str], Handler, bool]] = [
+            ("GET", re.compile(r"/media/(?P<video_id>[^/]+)/(?P<variant>[a-z]+)\.[a-z0-9]+"), v.media, False),
+            ("POST", re.compile(r"/videos"), v.create, True),
+            ("GET", re.compile(r"/videos"), v.list, True),
+            ("POST", re.compile(r"/videos/characters"), v.create_character, True),
+            ("GET", re.compile(r"/videos/characters/(?P<character_id>[^/]+)"), v.get_character, True),
+            ("POST", re.compile(r"/videos/edits"), v.edit, True),
+            ("POST", re.compile(r"/videos/extensions"), v.extend, True),
+            ("GET", re.compile(r"/videos/(?P<video_id>[^/]+)"), v.retrieve, True),
+            ("DELETE", re.compile(r"/videos/(?P<video_id>[^/]+)"), v.delete, True),
+            ("GET", re.compile(r"/videos/(?P<video_id>[^/]+)/content"), v.content, True),
+            ("POST", re.compile(r"/videos/(?P<video_id>[^/]+)/remix"), v.remix, True),
+            ("GET", re.compile(r"/models"), self.list_models, True),
+            ("GET", re.compile(r"/models/(?P<model_id>.+)"), self.get_model, True),
+        ]
+
+    def close(self) -> None:
+        self.store.close()
+
+    def handle(self, request: Request) -> Response:
+        with self._lock:
+            self.seen.append(Seen(request.method, request.path, "authorization" in request.headers))
+        try:
+            return self._dispatch(request)
+        except ApiError as error:
+            return error.response()
+        except Exception:  # a bug in the emulator must still answer like a server
+            traceback.print_exc(file=sys.stderr)
+            return ApiError(500, "The emulator hit an internal error.", type="server_error",
+                            code="internal_error").response()  # fmt: skip
+
+    def _dispatch(self, request: Request) -> Response:
+        path = request.path.rstrip("/") or "/"
+        if path in ("/", "/health"):
+            return Response.json(200, {"status": "ok", "service": "framecast emulator"})
+        allowed: list[str] = []
+        for method, pattern, handler, api in self._routes:
+            match = None
+            if api:
+                for prefix in PREFIXES:
+                    if path.startswith(prefix + "/"):
+                        match = pattern.fullmatch(path[len(prefix) :])
+                        break
+            else:
+                match = pattern.fullmatch(path)
+            if match is None:
+                continue
+            if method != request.method:
+                allowed.append(method)
+                continue
+            if api:
+                self._authorise(request)
+            return handler(request, **match.groupdict())
+        if allowed:
+            raise ApiError(405, f"Method {request.method} is not allowed here.",
+                           headers=[("allow", ", ".join(sorted(set(allowed))))])  # fmt: skip
+        raise ApiError(404, f"Unknown path {request.path}.", code="not_found")
+
+    def _authorise(self, request: Request) -> None:
+        if not self.config.require_auth:
+            return
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            raise ApiError(401, "You didn't provide an API key. Send it as 'Authorization: Bearer <key>'.",
+                           type="authentication_error", code="invalid_api_key")  # fmt: skip
+        if self.config.api_key is not None and token != self.config.api_key:
+            raise ApiError(401, "Incorrect API key provided.", type="authentication_error", code="invalid_api_key")
+
+    def list_models(self, request: Request) -> Response:
+        data = [
+            {"id": m.id, "object": "model", "created": 1759708800, "owned_by": m.creator}
+            for m in catalog.models().values()
+        ]
+        return Response.json(200, {"object": "list", "data": data})
+
+    def get_model(self, request: Request, model_id: str) -> Response:
+        info = catalog.get(model_id.rsplit("/", 1)[-1])
+        if info is None:
+            raise ApiError(404, f"The model '{model_id}' does not exist.", code="model_not_found")
+        return Response.json(200, {"id": info.id, "object": "model", "created": 1759708800, "owned_by": info.creator})

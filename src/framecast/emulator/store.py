@@ -1,0 +1,127 @@
+"""Emulated jobs, kept in SQLite so the in-process emulator survives between runs.
+
+The served emulator keeps its store in memory; `--provider emulator` keeps one
+file in framecast's data directory, so `generate --no-wait` followed by
+`wait @last` in another process finds the job.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+import threading
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS videos (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT UNIQUE NOT NULL,
+    record TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS characters (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+@dataclass(slots=True)
+class VideoRecord:
+    """What the emulator remembers of a job; its status is derived from the clock."""
+
+    id: str
+    created_at: float
+    model: str
+    prompt: str
+    seconds: int
+    width: int
+    height: int
+    fps: str  # a fraction, e.g. "24" or "30000/1001"
+    job_seconds: float
+    outcome: str  # completed | failed | cancelled
+    price_per_second: float | None
+    expires_after: float
+    references: int = 0
+    remixed_from: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)  # passthrough fields, as sent
+
+    @property
+    def size(self) -> str:
+        return f"{self.width}x{self.height}"
+
+
+class JobStore:
+    def __init__(self, path: Path | None = None) -> None:
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        target = str(path) if path is not None else ":memory:"
+        self._db = sqlite3.connect(target, check_same_thread=False, timeout=30)
+        self._lock = threading.Lock()
+        with self._lock, self._db:
+            if path is not None:
+                self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.executescript(_SCHEMA)
+            self._db.execute(
+                "INSERT OR IGNORE INTO meta(key, value) VALUES ('signing_key', ?)",
+                (secrets.token_hex(32),),
+            )
+        self.signing_key = bytes.fromhex(self._scalar("SELECT value FROM meta WHERE key = 'signing_key'"))
+
+    def _scalar(self, sql: str, *args: Any) -> Any:
+        with self._lock:
+            row = self._db.execute(sql, args).fetchone()
+        return row[0] if row else None
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def add(self, record: VideoRecord) -> None:
+        with self._lock, self._db:
+            self._db.execute(
+                "INSERT INTO videos(id, record) VALUES (?, ?)", (record.id, json.dumps(asdict(record)))
+            )
+
+    def get(self, video_id: str) -> VideoRecord | None:
+        raw = self._scalar("SELECT record FROM videos WHERE id = ?", video_id)
+        return VideoRecord(**json.loads(raw)) if raw else None
+
+    def delete(self, video_id: str) -> bool:
+        with self._lock, self._db:
+            return self._db.execute("DELETE FROM videos WHERE id = ?", (video_id,)).rowcount > 0
+
+    def page(self, after: str | None, limit: int, descending: bool) -> tuple[list[VideoRecord], bool]:
+        """Up to `limit` records after the cursor id, and whether more follow."""
+        op, order = ("<", "DESC") if descending else (">", "ASC")
+        with self._lock:
+            if after is None:
+                rows = self._db.execute(
+                    f"SELECT record FROM videos ORDER BY seq {order} LIMIT ?", (limit + 1,)
+                ).fetchall()
+            else:
+                rows = self._db.execute(
+                    f"SELECT record FROM videos WHERE seq {op} (SELECT seq FROM videos WHERE id = ?)"
+                    f" ORDER BY seq {order} LIMIT ?",
+                    (after, limit + 1),
+                ).fetchall()
+        records = [VideoRecord(**json.loads(r[0])) for r in rows]
+        return records[:limit], len(records) > limit
+
+    def add_character(self, character_id: str, name: str, created_at: int) -> None:
+        with self._lock, self._db:
+            self._db.execute(
+                "INSERT INTO characters(id, name, created_at) VALUES (?, ?, ?)",
+                (character_id, name, created_at),
+            )
+
+    def get_character(self, character_id: str) -> tuple[str, str, int] | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT id, name, created_at FROM characters WHERE id = ?", (character_id,)
+            ).fetchone()
+        return None if row is None else (row[0], row[1], row[2])

@@ -1,0 +1,307 @@
+"""The OpenAI Videos API as Lumenfall serves it: /videos, /content, /remix, edits, extensions.
+
+Lumenfall's additions are served too: `output.url` (a signed media URL that
+needs no API key), and `metadata` with the provider and the cost
+(`cost_estimate` while running, `cost` once completed).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from framecast.emulator import validation
+from framecast.emulator.forms import Form, read_form
+from framecast.emulator.media import VARIANTS, Renderer, asset_response, signature, signed_path
+from framecast.emulator.store import JobStore, VideoRecord
+from framecast.emulator.wire import ApiError, Request, Response
+
+_QUEUED_SHARE = 0.15  # the first 15% of a job's time is spent queued
+_FAILS_AT = 0.6  # failed and cancelled jobs end 60% of the way through
+
+
+@dataclass(frozen=True, slots=True)
+class EmulatorConfig:
+    job_seconds: float = 3.0
+    expires_after: float = 3600.0
+    require_auth: bool = True
+    api_key: str | None = None  # when set, only this key is accepted
+    media_base_url: str | None = None  # origin of output.url; default: the request's own
+
+
+def lifecycle(record: VideoRecord, now: float) -> tuple[str, int, float | None]:
+    """(status, progress, finished_at) of a job at time `now`."""
+    duration = record.job_seconds
+    ends = duration if record.outcome == "completed" else duration * _FAILS_AT
+    elapsed = now - record.created_at
+    if elapsed >= ends:
+        progress = 100 if record.outcome == "completed" else round(_FAILS_AT * 100)
+        return record.outcome, progress, record.created_at + ends
+    queued_for = duration * _QUEUED_SHARE
+    if elapsed < queued_for:
+        return "queued", 0, None
+    running = (elapsed - queued_for) / (duration - queued_for)
+    return "in_progress", min(99, max(1, int(running * 100))), None
+
+
+class VideoApi:
+    def __init__(
+        self, store: JobStore, config: EmulatorConfig, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.store = store
+        self.config = config
+        self.clock = clock
+        self.renderer = Renderer()
+
+    # -- views ---------------------------------------------------------------
+
+    def video_object(self, record: VideoRecord, request: Request) -> dict[str, Any]:
+        status, progress, finished = lifecycle(record, self.clock())
+        cost = None if record.price_per_second is None else round(record.price_per_second * record.seconds, 6)
+        metadata: dict[str, Any] = {
+            **record.extra.get("metadata", {}),
+            "model": record.model,
+            "executed_model": f"emulator/{record.model}",
+            "provider": "emulator",
+            "provider_name": "framecast emulator",
+            "cost_currency": "USD",
+        }
+        output = None
+        error = None
+        expires_at = None
+        if status == "completed" and finished is not None:
+            expires_at = int(finished + record.expires_after)
+            metadata["cost"] = cost
+            origin = self.config.media_base_url or request.origin
+            output = {"url": origin + signed_path(self.store.signing_key, record.id, "video", expires_at)}
+        elif status in ("failed", "cancelled"):
+            metadata["cost"] = 0.0
+            if status == "failed":
+                error = {"code": "generation_failed", "message": "The emulator was asked to fail this job."}
+        else:
+            metadata["cost_estimate"] = cost
+        return {
+            "id": record.id,
+            "object": "video",
+            "created_at": int(record.created_at),
+            "completed_at": None if finished is None else int(finished),
+            "expires_at": expires_at,
+            "status": status,
+            "model": record.model,
+            "progress": progress,
+            "prompt": record.prompt,
+            "seconds": str(record.seconds),
+            "size": record.size,
+            "remixed_from_video_id": record.remixed_from,
+            "error": error,
+            "output": output,
+            "metadata": metadata,
+        }
+
+    def _poll_hint(self, record: VideoRecord) -> list[tuple[str, str]]:
+        status, _, _ = lifecycle(record, self.clock())
+        if status not in ("queued", "in_progress"):
+            return []
+        remaining = record.created_at + record.job_seconds - self.clock()
+        return [("openai-poll-after-ms", str(int(min(2000, max(100, remaining * 250)))))]
+
+    def _existing(self, video_id: str) -> VideoRecord:
+        record = self.store.get(video_id)
+        if record is None:
+            raise ApiError(404, f"Video with id '{video_id}' not found.", code="video_not_found")
+        return record
+
+    # -- creating ------------------------------------------------------------
+
+    def _record(
+        self, form: Form, prompt: str, model_id: str, seconds: int, size: tuple[int, int],
+        price: float | None, references: int = 0, remixed_from: str | None = None,
+    ) -> VideoRecord:  # fmt: skip
+        outcome, job_seconds, fps = validation.emulator_controls(form)
+        extra = validation.passthrough(form)
+        metadata = form.fields.get("metadata")
+        if isinstance(metadata, dict):
+            extra["metadata"] = metadata
+        record = VideoRecord(
+            id=validation.new_id(),
+            created_at=self.clock(),
+            model=model_id,
+            prompt=prompt,
+            seconds=seconds,
+            width=size[0],
+            height=size[1],
+            fps=str(fps),
+            job_seconds=self.config.job_seconds if job_seconds is None else job_seconds,
+            outcome=outcome,
+            price_per_second=price,
+            expires_after=self.config.expires_after,
+            references=references,
+            remixed_from=remixed_from,
+            extra=extra,
+        )
+        self.store.add(record)
+        return record
+
+    def create(self, request: Request) -> Response:
+        form = read_form(request)
+        prompt, model, seconds, size, references = validation.check_create(form)
+        price = model.price_for(f"{size[0]}x{size[1]}")
+        record = self._record(
+            form, prompt, model.id, seconds, size,
+            None if price is None else price.usd_per_second, references,
+        )  # fmt: skip
+        return Response.json(202, self.video_object(record, request))
+
+    def _completed_source(self, video_id: str, action: str) -> VideoRecord:
+        source = self._existing(video_id)
+        status, _, _ = lifecycle(source, self.clock())
+        if status != "completed":
+            raise ApiError(400, f"Only completed videos can be used to {action}; this one is {status}.",
+                           code="invalid_state")  # fmt: skip
+        return source
+
+    def _derive(self, request: Request, source: VideoRecord, prompt: str, form: Form,
+                seconds: int, remixed_from: str | None) -> Response:  # fmt: skip
+        record = self._record(
+            form, prompt, source.model, seconds, (source.width, source.height),
+            source.price_per_second, remixed_from=remixed_from,
+        )  # fmt: skip
+        return Response.json(202, self.video_object(record, request))
+
+    def remix(self, request: Request, video_id: str) -> Response:
+        form = read_form(request)
+        source = self._completed_source(video_id, "remix")
+        return self._derive(request, source, validation.prompt_of(form), form, source.seconds, source.id)
+
+    def _source_of(self, form: Form, action: str) -> VideoRecord:
+        ref = form.fields.get("video")
+        if isinstance(ref, str) and ref.lstrip().startswith("{"):
+            ref = _json_object(ref, "video")
+        if isinstance(ref, dict) and isinstance(ref.get("id"), str):
+            return self._completed_source(ref["id"], action)
+        if form.uploads.get("video"):
+            # An uploaded clip: the emulator renders its answer at the default shape.
+            model = validation.model_of(Form())
+            dims = validation.size_of(Form(), model)
+            return VideoRecord(
+                id="upload", created_at=self.clock(), model=model.id, prompt="", seconds=model.default_seconds,
+                width=dims[0], height=dims[1], fps="24", job_seconds=0, outcome="completed",
+                price_per_second=model.prices[0].usd_per_second if model.prices else None,
+                expires_after=self.config.expires_after,
+            )  # fmt: skip
+        raise ApiError(400, "Missing required parameter: 'video' (an upload or {\"id\": ...}).",
+                       param="video", code="missing_required_parameter")  # fmt: skip
+
+    def edit(self, request: Request) -> Response:
+        form = read_form(request)
+        prompt = validation.prompt_of(form)
+        source = self._source_of(form, "edit")
+        return self._derive(request, source, prompt, form, source.seconds, None)
+
+    def extend(self, request: Request) -> Response:
+        form = read_form(request)
+        prompt = validation.prompt_of(form)
+        source = self._source_of(form, "extend")
+        if "seconds" not in form.fields:
+            raise ApiError(400, "Missing required parameter: 'seconds'.", param="seconds",
+                           code="missing_required_parameter")  # fmt: skip
+        extra = validation.integer(form.fields["seconds"], "seconds")
+        if extra not in (4, 8, 12, 16, 20):
+            raise ApiError(400, f"Invalid value: '{extra}'. Supported values are: '4', '8', '12', '16' and '20'.",
+                           param="seconds", code="invalid_value")  # fmt: skip
+        # The extended video's `seconds` is the stitched total.
+        return self._derive(request, source, prompt, form, source.seconds + extra, None)
+
+    # -- reading -------------------------------------------------------------
+
+    def retrieve(self, request: Request, video_id: str) -> Response:
+        record = self._existing(video_id)
+        return Response.json(200, self.video_object(record, request), self._poll_hint(record))
+
+    def delete(self, request: Request, video_id: str) -> Response:
+        self._existing(video_id)
+        self.store.delete(video_id)
+        return Response.json(200, {"id": video_id, "object": "video.deleted", "deleted": True})
+
+    def list(self, request: Request) -> Response:
+        order = request.arg("order") or "desc"
+        if order not in ("asc", "desc"):
+            raise ApiError(400, "'order' must be 'asc' or 'desc'.", param="order", code="invalid_value")
+        raw_limit = request.arg("limit") or "20"
+        if not raw_limit.isdigit() or not 0 <= int(raw_limit) <= 100:
+            raise ApiError(400, "'limit' must be an integer between 0 and 100.", param="limit", code="invalid_value")
+        after = request.arg("after")
+        if after is not None and self.store.get(after) is None:
+            raise ApiError(400, f"No video found with id '{after}' to page after.", param="after", code="invalid_value")
+        records, has_more = self.store.page(after, int(raw_limit), order == "desc")
+        data = [self.video_object(r, request) for r in records]
+        return Response.json(200, {
+            "object": "list",
+            "data": data,
+            "first_id": data[0]["id"] if data else None,
+            "last_id": data[-1]["id"] if data else None,
+            "has_more": has_more,
+        })  # fmt: skip
+
+    def _finished_asset(self, record: VideoRecord, variant: str, request: Request) -> Response:
+        status, _, finished = lifecycle(record, self.clock())
+        if status != "completed" or finished is None:
+            raise ApiError(400, f"The video is not ready for download; its status is {status}.",
+                           code="video_not_ready")  # fmt: skip
+        if self.clock() > finished + record.expires_after:
+            raise ApiError(404, "The video's assets have expired.", code="video_expired")
+        return asset_response(request, self.renderer.render(record, variant), variant, record.id)
+
+    def content(self, request: Request, video_id: str) -> Response:
+        variant = request.arg("variant") or "video"
+        if variant not in VARIANTS:
+            raise ApiError(400, "'variant' must be one of video, thumbnail, spritesheet.",
+                           param="variant", code="invalid_value")  # fmt: skip
+        return self._finished_asset(self._existing(video_id), variant, request)
+
+    def media(self, request: Request, video_id: str, variant: str) -> Response:
+        """A signed output URL: no API key, and like S3, none may be sent."""
+        if "authorization" in request.headers:
+            raise ApiError(400, "Only one auth mechanism allowed: this URL is signed, do not send an "
+                           "Authorization header.", code="invalid_argument")  # fmt: skip
+        expires = request.arg("expires") or ""
+        given = request.arg("signature") or ""
+        record = self.store.get(video_id)
+        if record is None or variant not in VARIANTS or not expires.isdigit() or given != signature(
+            self.store.signing_key, video_id, variant, int(expires)
+        ):
+            raise ApiError(403, "The request signature does not match.", code="signature_mismatch")
+        if self.clock() > int(expires):
+            raise ApiError(403, "Request has expired.", code="url_expired")
+        return self._finished_asset(record, variant, request)
+
+    # -- characters ------------------------------------------------------------
+
+    def create_character(self, request: Request) -> Response:
+        form = read_form(request)
+        name = form.fields.get("name")
+        if not isinstance(name, str) or not 1 <= len(name) <= 80:
+            raise ApiError(400, "'name' must be a string of 1 to 80 characters.", param="name", code="invalid_value")
+        if not form.uploads.get("video"):
+            raise ApiError(400, "Missing required parameter: 'video' (a file upload).", param="video",
+                           code="missing_required_parameter")  # fmt: skip
+        character_id = validation.new_id("char")
+        created = int(self.clock())
+        self.store.add_character(character_id, name, created)
+        return Response.json(200, {"id": character_id, "name": name, "created_at": created})
+
+    def get_character(self, request: Request, character_id: str) -> Response:
+        found = self.store.get_character(character_id)
+        if found is None:
+            raise ApiError(404, f"Character '{character_id}' not found.", code="character_not_found")
+        return Response.json(200, {"id": found[0], "name": found[1], "created_at": found[2]})
+
+
+def _json_object(text: str, param: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        raise ApiError(400, f"'{param}' is not valid JSON.", param=param, code="invalid_value") from None
