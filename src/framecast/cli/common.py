@@ -1,0 +1,98 @@
+"""Pieces the job commands share: finding jobs, showing results, resume hints."""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from framecast.domain import Job, JobStatus
+from framecast.errors import FramecastError, Interrupted, JobFailed
+from framecast.journal import Entry, Journal
+from framecast.providers.base import Provider
+from framecast.report import job_document, wait_command
+from framecast.settings import ProviderChoice, choose_provider, for_journaled_job
+from framecast.ui import console, print_json, print_result, summary
+
+
+@dataclass(slots=True)
+class Target:
+    """A job named on the command line, with the provider that answers for it."""
+
+    provider: Provider
+    job: Job
+    entry: Entry | None  # None: not in the journal
+
+
+@dataclass(frozen=True, slots=True)
+class Flags:
+    provider: str | None
+    base_url: str | None
+    api_key: str | None
+
+
+def resolve_targets(refs: list[str], journal: Journal, flags: Flags) -> list[Target]:
+    """Providers for each reference; journaled jobs go back to where they were submitted."""
+    opened: dict[tuple[str, str | None], Provider] = {}
+    targets: list[Target] = []
+
+    def provider_for(choice: ProviderChoice) -> Provider:
+        key = (choice.name, choice.base_url)
+        if key not in opened:
+            opened[key] = choice.open()
+        return opened[key]
+
+    for ref in refs:
+        entry = journal.resolve(ref)
+        explicit = flags.provider is not None or flags.base_url is not None
+        if entry is not None and not explicit:
+            choice = for_journaled_job(entry.provider, entry.base_url, api_key=flags.api_key)
+            targets.append(Target(provider_for(choice), entry.job, entry))
+            continue
+        choice = choose_provider(provider=flags.provider, base_url=flags.base_url, api_key=flags.api_key)
+        provider = provider_for(choice)
+        job_id = entry.id if entry is not None else ref
+        known = journal.get(provider.name, provider.base_url, job_id)
+        placeholder = Job(id=job_id, provider=provider.name, status=JobStatus.QUEUED)
+        targets.append(Target(provider, known.job if known else placeholder, known))
+    return targets
+
+
+def close_all(targets: list[Target]) -> None:
+    for provider in {id(t.provider): t.provider for t in targets}.values():
+        provider.close()
+
+
+def emit(job: Job, *, json_mode: bool, quiet: bool, path: Path | None = None, size: int | None = None,
+         started: float | None = None) -> None:  # fmt: skip
+    """A finished command's result: the JSON document, or the path (else the id) and a summary."""
+    if json_mode:
+        print_json(job_document(job, path=None if path is None else str(path), size=size))
+        return
+    print_result(str(path) if path is not None else job.id)
+    if not quiet:
+        elapsed = None if started is None else time.monotonic() - started
+        console(sys.stderr).print(summary(job, path, size, elapsed), soft_wrap=True)
+
+
+def failure(jobs: list[Job]) -> JobFailed:
+    first = jobs[0]
+    reason = first.error.message if first.error else "no reason given"
+    code = f" [{first.error.code}]" if first.error and first.error.code else ""
+    return JobFailed(jobs, f"Job {first.id} {first.status.value}: {reason}{code}")
+
+
+def interrupted(job_ids: list[str], *, output: str | None, download: bool) -> Interrupted:
+    error = Interrupted(
+        f"Stopped waiting for {', '.join(job_ids)}; the job keeps running at the provider.",
+        hint=f"Resume with: {wait_command(job_ids, output=output, download=download)}",
+    )
+    return error
+
+
+def with_resume_hint(error: FramecastError, job_ids: list[str], *, output: str | None, download: bool) -> FramecastError:
+    error.hint = f"Job(s) still running: {', '.join(job_ids)}. Resume with: " + wait_command(
+        job_ids, output=output, download=download
+    )
+    return error

@@ -1,0 +1,113 @@
+"""Pure data shared by every layer: requests, jobs and their normalised status."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class JobStatus(StrEnum):
+    QUEUED = "queued"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+    @property
+    def terminal(self) -> bool:
+        return self in TERMINAL
+
+
+TERMINAL = frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED, JobStatus.EXPIRED})
+
+# Every provider's vocabulary (see apis.md §6), compared case-insensitively.
+_VOCABULARY = {
+    "queued": JobStatus.QUEUED,
+    "pending": JobStatus.QUEUED,
+    "in_queue": JobStatus.QUEUED,
+    "submitted": JobStatus.QUEUED,
+    "in_progress": JobStatus.IN_PROGRESS,
+    "processing": JobStatus.IN_PROGRESS,
+    "generating": JobStatus.IN_PROGRESS,
+    "delivering": JobStatus.IN_PROGRESS,
+    "running": JobStatus.IN_PROGRESS,
+    "started": JobStatus.IN_PROGRESS,
+    "completed": JobStatus.COMPLETED,
+    "succeeded": JobStatus.COMPLETED,
+    "success": JobStatus.COMPLETED,
+    "done": JobStatus.COMPLETED,
+    "failed": JobStatus.FAILED,
+    "failure": JobStatus.FAILED,
+    "error": JobStatus.FAILED,
+    "cancelled": JobStatus.CANCELLED,
+    "canceled": JobStatus.CANCELLED,
+    "expired": JobStatus.EXPIRED,
+}
+
+
+def normalise_status(raw: object) -> JobStatus | None:
+    """The normalised status for a provider's value, or None when it is not one we know."""
+    if not isinstance(raw, str):
+        return None
+    return _VOCABULARY.get(raw.strip().lower().replace("-", "_").replace(" ", "_"))
+
+
+@dataclass(frozen=True, slots=True)
+class JobError:
+    code: str | None
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class JobRequest:
+    """What the user asked for, in framecast's terms; providers translate it."""
+
+    prompt: str
+    model: str | None = None
+    seconds: int | None = None
+    size: str | None = None
+    images: tuple[str, ...] = ()  # local paths or URLs (https or data:)
+    negative_prompt: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)  # passthrough fields
+
+    def to_record(self) -> dict[str, Any]:
+        """A JSON-ready copy for the journal; never holds credentials."""
+        return {
+            "prompt": self.prompt,
+            "model": self.model,
+            "seconds": self.seconds,
+            "size": self.size,
+            "images": list(self.images),
+            "negative_prompt": self.negative_prompt,
+            "params": dict(self.params),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """A provider's job as framecast sees it at one moment."""
+
+    id: str
+    provider: str
+    status: JobStatus
+    model: str | None = None
+    progress: int | None = None
+    prompt: str | None = None
+    seconds: int | None = None
+    size: str | None = None
+    created_at: float | None = None
+    completed_at: float | None = None
+    expires_at: float | None = None
+    output_url: str | None = None
+    error: JobError | None = None
+    cost: float | None = None  # final, as the provider reports it
+    cost_estimate: float | None = None
+    currency: str | None = None
+    raw_status: str | None = None  # the provider's own word, kept when it was unknown
+    poll_after: float | None = None  # the provider's hint, in seconds
+
+    @property
+    def finished(self) -> bool:
+        return self.status.terminal

@@ -1,0 +1,96 @@
+"""One scheduler that polls each unfinished job when it is due, until all are finished.
+
+A single keep-alive client and a single thread serve any number of jobs. The
+interval follows the server's hint (`openai-poll-after-ms`) when there is one,
+otherwise backs off from `initial` by `factor` up to `maximum`, with jitter so
+that many jobs do not poll in lockstep.
+"""
+
+from __future__ import annotations
+
+import heapq
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from framecast.domain import Job
+from framecast.errors import ProviderUnavailable, WaitTimeout
+
+
+@dataclass(frozen=True, slots=True)
+class PollPolicy:
+    fixed: float | None = None  # overrides everything (FRAMECAST_POLL_INTERVAL)
+    initial: float = 2.0
+    factor: float = 1.5
+    maximum: float = 30.0
+    minimum: float = 0.25  # floor for a server's hint
+    jitter: float = 0.2
+    max_failures: int = 5  # consecutive unreachable polls tolerated per job
+
+    def interval(self, job: Job, polls: int) -> float:
+        if self.fixed is not None:
+            return self.fixed
+        if job.poll_after is not None:
+            return min(self.maximum, max(self.minimum, job.poll_after))
+        base = min(self.maximum, self.initial * self.factor**polls)
+        return base * random.uniform(1 - self.jitter, 1 + self.jitter)
+
+
+def track(
+    jobs: Sequence[Job],
+    fetch: Callable[[int, Job], Job],
+    *,
+    policy: PollPolicy,
+    on_update: Callable[[int, Job], None] = lambda index, job: None,
+    on_trouble: Callable[[int, Job, ProviderUnavailable], None] = lambda index, job, error: None,
+    deadline: float | None = None,
+    refresh_first: bool = False,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> list[Job]:
+    """Poll until every job is finished; return their final views in the same order.
+
+    `fetch(i, job)` gets a fresh view of the i-th job. Failed jobs are returned
+    like the others: judging them is the caller's business. When `deadline`
+    (a `clock()` value) passes first, WaitTimeout carries the latest views.
+    """
+    latest = list(jobs)
+    polls = [0] * len(latest)
+    failures = [0] * len(latest)
+    now = clock()
+    due: list[tuple[float, int]] = []
+    for index, job in enumerate(latest):
+        if refresh_first:
+            due.append((now, index))
+        elif not job.finished:
+            due.append((now + policy.interval(job, 0), index))
+    heapq.heapify(due)
+    while due:
+        when, index = heapq.heappop(due)
+        if deadline is not None and when > deadline:
+            when = deadline
+        pause = when - clock()
+        if pause > 0:
+            sleep(pause)
+        try:
+            job = fetch(index, latest[index])
+        except ProviderUnavailable as error:
+            failures[index] += 1
+            if failures[index] >= policy.max_failures:
+                raise
+            on_trouble(index, latest[index], error)
+            job = latest[index]
+        else:
+            failures[index] = 0
+            latest[index] = job
+            on_update(index, job)
+        if job.finished:
+            continue
+        if deadline is not None and clock() >= deadline:
+            heapq.heappush(due, (when, index))
+            pending = [latest[i] for _, i in sorted(due, key=lambda item: item[1])]
+            raise WaitTimeout(pending, f"Timed out with {len(pending)} job(s) still running.")
+        polls[index] += 1
+        heapq.heappush(due, (clock() + policy.interval(job, polls[index]), index))
+    return latest

@@ -1,0 +1,53 @@
+"""The built-in emulator, in-process: no key, no port, no network.
+
+Its jobs live in framecast's data directory, so a job submitted with
+`--no-wait` can be waited on or downloaded by a later run.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import httpx
+
+from framecast.providers.openai import OpenAIProvider
+
+JOB_SECONDS_ENV = "FRAMECAST_EMULATOR_JOB_SECONDS"
+DEFAULT_JOB_SECONDS = 3.0
+
+
+class EmulatorProvider(OpenAIProvider):
+    name = "emulator"
+    key_env_var = None
+    base_url_env_var = None
+    # .invalid never resolves (RFC 6761): a request can only ever reach the transport.
+    default_base_url = "http://emulator.framecast.invalid/openai/v1"
+
+    def __init__(
+        self,
+        *,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        transport: httpx.BaseTransport | None = None,
+        max_retries: int = 3,
+        state_dir: Path | None = None,
+    ) -> None:
+        if transport is None:
+            transport = _in_process_transport(state_dir)
+        super().__init__(base_url=None, api_key=None, transport=transport, max_retries=max_retries)
+
+
+def _in_process_transport(state_dir: Path | None) -> httpx.BaseTransport:
+    from framecast.emulator import EmulatorApp, EmulatorConfig
+    from framecast.emulator.transport import EmulatorTransport
+    from framecast.paths import data_dir
+
+    raw = os.environ.get(JOB_SECONDS_ENV)
+    try:
+        job_seconds = float(raw) if raw else DEFAULT_JOB_SECONDS
+    except ValueError:
+        job_seconds = DEFAULT_JOB_SECONDS
+    config = EmulatorConfig(job_seconds=max(0.0, job_seconds), require_auth=False)
+    state = (state_dir or data_dir()) / "emulator.sqlite3"
+    return EmulatorTransport(EmulatorApp(config, state_path=state))

@@ -1,0 +1,72 @@
+"""What framecast reports about a job: the stable JSON document and short human phrases."""
+
+from __future__ import annotations
+
+import shlex
+from datetime import UTC, datetime
+from typing import Any
+
+from framecast.domain import Job
+
+
+def iso(timestamp: float | None) -> str | None:
+    if timestamp is None:
+        return None
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def job_document(job: Job, *, path: str | None = None, size: int | None = None) -> dict[str, Any]:
+    """The JSON object printed for a job with --json; its keys are a contract with scripts."""
+    return {
+        "id": job.id,
+        "provider": job.provider,
+        "model": job.model,
+        "status": job.status.value,
+        "progress": job.progress,
+        "prompt": job.prompt,
+        "seconds": job.seconds,
+        "size": job.size,
+        "created_at": iso(job.created_at),
+        "completed_at": iso(job.completed_at),
+        "expires_at": iso(job.expires_at),
+        "output": {"url": job.output_url, "path": path, "bytes": size},
+        "error": None if job.error is None else {"code": job.error.code, "message": job.error.message},
+        "cost": job.cost,
+        "cost_estimate": job.cost_estimate,
+        "currency": job.currency,
+    }
+
+
+def money(amount: float | None, currency: str | None) -> str | None:
+    if amount is None:
+        return None
+    if (currency or "USD").upper() == "USD":
+        return f"${amount:,.2f}"
+    return f"{amount:,.2f} {currency}"
+
+
+def human_bytes(count: float) -> str:
+    for unit in ("B", "kB", "MB", "GB"):
+        if count < 1000 or unit == "GB":
+            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
+        count /= 1000
+    raise AssertionError("unreachable")
+
+
+def status_phrase(job: Job) -> str:
+    words = job.status.value
+    if job.raw_status:
+        words += f" (provider says {job.raw_status!r})"
+    if job.progress is not None and not job.finished:
+        words += f" {job.progress}%"
+    return words
+
+
+def wait_command(job_ids: list[str], *, output: str | None = None, download: bool = False) -> str:
+    """The exact command that picks up waiting where this run stopped."""
+    words = ["framecast", "wait", *job_ids]
+    if output is not None:
+        words += ["-o", output]
+    elif download:
+        words.append("--download")
+    return shlex.join(words)

@@ -1,0 +1,111 @@
+"""Saving downloaded assets: planned names, no silent overwrites, whole files only.
+
+Bytes go to `<name>.part` beside the target and are moved into place only when
+complete, so a reader never sees half a video. Without `force`, an existing
+file is never replaced: the next free name (`clip-1.mp4`, `clip-2.mp4`, ...) is
+taken instead, decided atomically at the moment of the move.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from pathlib import Path
+
+import httpx
+
+from framecast.errors import ProviderUnavailable, UsageError
+
+
+def target_path(output: str | None, job_id: str, ext: str, *, several: bool = False) -> Path:
+    """Where a job's asset goes, from `-o` (a file, a directory, or nothing: the cwd)."""
+    default_name = f"{job_id}.{ext}"
+    if output is None:
+        return Path.cwd() / default_name
+    path = Path(output).expanduser()
+    if output.endswith(("/", os.sep)) or path.is_dir():
+        return path / default_name
+    if several:
+        raise UsageError(
+            f"-o {output!r} names one file, but there are several jobs.",
+            hint="Give a directory (an existing one, or a path ending in /).",
+        )
+    return path
+
+
+def check_writable(path: Path) -> None:
+    """Fail before anything is paid for when the output cannot be written."""
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(f"Cannot write to {path}: {folder} is not a writable directory.")
+    if path.is_dir():
+        raise UsageError(f"{path} is a directory.")
+
+
+def _candidates(path: Path) -> Iterator[Path]:
+    yield path
+    n = 1
+    while True:
+        yield path.with_name(f"{path.stem}-{n}{path.suffix}")
+        n += 1
+
+
+def free_path(path: Path) -> Path:
+    """`path` if nothing is there yet, else the first free numbered variant."""
+    return next(p for p in _candidates(path) if not p.exists())
+
+
+def _place(part: Path, path: Path, force: bool) -> Path:
+    if force:
+        os.replace(part, path)
+        return path
+    for candidate in _candidates(path):
+        try:
+            # A hard link fails if the name is taken, where a rename would overwrite.
+            os.link(part, candidate)
+        except FileExistsError:
+            continue
+        except OSError:
+            if candidate.exists():
+                continue
+            os.replace(part, candidate)  # no hard links here (FAT, some network mounts)
+            return candidate
+        part.unlink()
+        return candidate
+    raise AssertionError("unreachable")
+
+
+def save_stream(
+    open_stream: Callable[[], AbstractContextManager[httpx.Response]],
+    path: Path,
+    *,
+    force: bool = False,
+    on_start: Callable[[int | None], None] = lambda total: None,
+    on_bytes: Callable[[int], None] = lambda count: None,
+) -> tuple[Path, int]:
+    """Stream a response body into `path`; returns where it went and how many bytes."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    part = path.with_name(path.name + ".part")
+    written = 0
+    try:
+        with open_stream() as response:
+            length = response.headers.get("content-length")
+            encoded = response.headers.get("content-encoding", "identity") != "identity"
+            total = int(length) if length and length.isdigit() and not encoded else None
+            on_start(total)
+            with open(part, "wb") as out:
+                # iter_bytes() without a chunk size is httpx's fastest path (performance-facts.md).
+                for chunk in response.iter_bytes():
+                    out.write(chunk)
+                    written += len(chunk)
+                    on_bytes(len(chunk))
+        if total is not None and written != total:
+            raise ProviderUnavailable(f"The download stopped early: {written} of {total} bytes arrived.")
+        return _place(part, path, force), written
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            part.unlink()

@@ -1,0 +1,260 @@
+"""Everything framecast shows: results on stdout, progress and messages on stderr.
+
+Consoles are built with markup, highlighting and emoji off, so prompts, file
+names and server messages (which often contain [brackets]) print as written.
+rich.progress loads only when a live display is actually drawn.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from framecast.domain import Job, JobStatus
+from framecast.report import human_bytes, money, status_phrase
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress, TaskID
+
+    from framecast.errors import ProviderUnavailable
+    from framecast.journal import Entry
+
+
+def console(stream: Any) -> Console:
+    from rich.console import Console
+
+    return Console(file=stream, markup=False, highlight=False, emoji=False)
+
+
+class Display:
+    """Receives the core's progress callbacks; this base class shows nothing (--quiet)."""
+
+    def update(self, job: Job) -> None: ...
+
+    def trouble(self, job: Job, error: ProviderUnavailable) -> None: ...
+
+    def download_started(self, job: Job, path: Path, total: int | None) -> None: ...
+
+    def download_advanced(self, count: int) -> None: ...
+
+    def download_finished(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class PlainDisplay(Display):
+    """One line per status change: readable in CI logs, no redrawing."""
+
+    def __init__(self, err: Console) -> None:
+        self.err = err
+        self._seen: dict[str, tuple[JobStatus, str | None]] = {}
+        self._started = time.monotonic()
+
+    def _line(self, text: str) -> None:
+        self.err.print(text, soft_wrap=True)
+
+    def update(self, job: Job) -> None:
+        state = (job.status, job.raw_status)
+        if self._seen.get(job.id) == state:
+            return
+        self._seen[job.id] = state
+        elapsed = time.monotonic() - self._started
+        self._line(f"{job.id}: {status_phrase(job)} ({elapsed:.0f}s)")
+
+    def trouble(self, job: Job, error: ProviderUnavailable) -> None:
+        self._line(f"{job.id}: could not check on the job ({error.message}); will retry")
+
+    def download_started(self, job: Job, path: Path, total: int | None) -> None:
+        size = "" if total is None else f" ({human_bytes(total)})"
+        self._line(f"{job.id}: downloading to {path}{size}")
+
+
+class LiveDisplay(Display):
+    """A live Rich display: a bar per job (status, %, elapsed, ETA), a transfer bar per download."""
+
+    def __init__(self, err: Console) -> None:
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            Progress,
+            SpinnerColumn,
+            TaskProgressColumn,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+            TransferSpeedColumn,
+        )
+        from rich.table import Column
+
+        self._progress: Progress = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}", markup=False, table_column=Column(ratio=2, no_wrap=True)),
+            BarColumn(bar_width=None, table_column=Column(ratio=3)),
+            TaskProgressColumn(),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            TextColumn("{task.fields[transfer]}", markup=False),
+            console=err,
+            transient=False,
+            refresh_per_second=8,
+            speed_estimate_period=60,
+        )
+        self._size = DownloadColumn()
+        self._speed = TransferSpeedColumn()
+        self._jobs: dict[str, TaskID] = {}
+        self._download: TaskID | None = None
+        self._live = True
+        self._progress.start()
+
+    def update(self, job: Job) -> None:
+        description = f"{job.id} {job.status.value}"
+        if job.raw_status:
+            description += f" ({job.raw_status})"
+        task = self._jobs.get(job.id)
+        if task is None:
+            task = self._progress.add_task(description, total=100, transfer="")
+            self._jobs[job.id] = task
+        completed = 100 if job.status is JobStatus.COMPLETED else job.progress
+        self._progress.update(task, description=description, completed=completed)
+        if job.finished:
+            self._progress.stop_task(task)
+
+    def trouble(self, job: Job, error: ProviderUnavailable) -> None:
+        self._progress.console.print(f"{job.id}: could not check on the job ({error.message}); will retry")
+
+    def download_started(self, job: Job, path: Path, total: int | None) -> None:
+        self._download = self._progress.add_task(f"↓ {path.name}", total=total, transfer="")
+
+    def download_advanced(self, count: int) -> None:
+        if self._download is None:
+            return
+        self._progress.advance(self._download, count)
+        task = self._progress.tasks[self._download]
+        transfer = f"{self._size.render(task)} {self._speed.render(task)}"
+        self._progress.update(self._download, transfer=transfer)
+
+    def download_finished(self) -> None:
+        if self._download is not None:
+            self._progress.stop_task(self._download)
+            self._download = None
+
+    def close(self) -> None:
+        if self._live:
+            self._live = False
+            self._progress.stop()
+
+
+def make_display(err: Console, *, quiet: bool) -> Display:
+    if quiet:
+        return Display()
+    if err.is_terminal and not err.is_dumb_terminal:
+        return LiveDisplay(err)
+    return PlainDisplay(err)
+
+
+def print_json(document: dict[str, Any]) -> None:
+    """One JSON object per line on stdout (JSON Lines), for scripts."""
+    sys.stdout.write(json.dumps(document, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def print_result(text: str) -> None:
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+def summary(job: Job, path: Path | None, size: int | None, elapsed: float | None) -> str:
+    """The closing line of a finished job, for stderr."""
+    parts = [f"Saved {path}" if path is not None else f"{job.id} {job.status.value}"]
+    if size is not None:
+        parts.append(human_bytes(size))
+    shape = " ".join(p for p in (f"{job.seconds}s" if job.seconds else None, job.size) if p)
+    if shape:
+        parts.append(shape)
+    if job.model:
+        parts.append(job.model)
+    cost = money(job.cost, job.currency)
+    if cost is not None:
+        parts.append(f"cost {cost}")
+    if elapsed is not None:
+        parts.append(f"{elapsed:.1f}s")
+    return " · ".join(parts)
+
+
+def job_details(out: Console, job: Job, path: str | None) -> None:
+    """`framecast status ID` in human form: one field per line."""
+    from rich.table import Table
+
+    from framecast.report import iso
+
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold")
+    table.add_column()
+    rows: list[tuple[str, str | None]] = [
+        ("id", job.id),
+        ("provider", job.provider),
+        ("model", job.model),
+        ("status", status_phrase(job)),
+        ("prompt", job.prompt),
+        ("seconds", None if job.seconds is None else str(job.seconds)),
+        ("size", job.size),
+        ("created", iso(job.created_at)),
+        ("completed", iso(job.completed_at)),
+        ("expires", iso(job.expires_at)),
+        ("url", job.output_url),
+        ("saved to", path),
+        ("error", None if job.error is None else f"{job.error.message} ({job.error.code})"),
+        ("cost", money(job.cost, job.currency)),
+        ("estimate", money(job.cost_estimate, job.currency) if job.cost is None else None),
+    ]
+    for name, value in rows:
+        if value is not None:
+            table.add_row(name, value)
+    out.print(table)
+
+
+def jobs_table(out: Console, entries: Iterable[Entry]) -> None:
+    """`framecast status` with no id: recent jobs from the journal, newest first."""
+    from rich.table import Table
+
+    from framecast.report import iso
+
+    rows: list[list[str]] = []
+    total = 0.0
+    priced = 0
+    for n, entry in enumerate(entries, start=1):
+        job = entry.job
+        created = iso(job.created_at or entry.submitted_at) or ""
+        cost = money(job.cost, job.currency) or (
+            f"~{money(job.cost_estimate, job.currency)}" if job.cost_estimate is not None else ""
+        )
+        if job.cost is not None:
+            total += job.cost
+            priced += 1
+        rows.append([
+            f"@{n}", job.id, status_phrase(job), job.model or "", created[:16].replace("T", " "), cost,
+            entry.output_path or "", (job.prompt or "").replace("\n", " "),
+        ])  # fmt: skip
+    headers = ["#", "ID", "STATUS", "MODEL", "CREATED", "COST", "OUTPUT", "PROMPT"]
+    # The first six columns always show in full; OUTPUT and PROMPT share what is left
+    # (Rich would otherwise squeeze every column, the short ones to nothing).
+    essential = sum(max(len(headers[i]), *(len(r[i]) for r in rows)) + 2 for i in range(6))
+    spare = out.width - essential
+    shown = 8 if spare >= 24 else 6
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for i, name in enumerate(headers[:shown]):
+        if i < 6:
+            table.add_column(name, no_wrap=True, justify="right" if name == "COST" else "left")
+        else:
+            table.add_column(name, no_wrap=True, overflow="ellipsis", max_width=max(8, spare // 2 - 2))
+    for row in rows:
+        table.add_row(*row[:shown])
+    out.print(table)
+    if priced:
+        out.print(f"Spent {money(total, 'USD')} on {priced} job(s) shown.")

@@ -1,0 +1,149 @@
+"""Shared fixtures: an isolated machine for every test, the emulator on loopback, a CLI runner.
+
+Nothing here (or in any test) reaches beyond 127.0.0.1 / localhost.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from framecast.cli import app
+from framecast.emulator import EmulatorApp, EmulatorConfig
+from framecast.emulator.server import EmulatorServer
+
+# Variables that would let a test reach a real provider, or read the developer's setup.
+_SCRUBBED = (
+    "OPENAI_API_KEY", "OPENAI_BASE_URL", "FRAMECAST_PROVIDER", "FRAMECAST_TRACEBACK",
+    "FRAMECAST_POLL_INTERVAL", "FRAMECAST_MAX_RETRIES", "FRAMECAST_EMULATOR_JOB_SECONDS",
+    "LUMENFALL_API_KEY", "NANOGPT_API_KEY", "FORCE_COLOR", "NO_COLOR", "TTY_COMPATIBLE",
+)  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private data dir and working dir, quick polling, a wide fixed terminal."""
+    for name in _SCRUBBED:
+        monkeypatch.delenv(name, raising=False)
+    data = tmp_path / "data"
+    monkeypatch.setenv("FRAMECAST_DATA_DIR", str(data))
+    monkeypatch.setenv("FRAMECAST_POLL_INTERVAL", "0.05")
+    monkeypatch.setenv("FRAMECAST_EMULATOR_JOB_SECONDS", "0.3")
+    monkeypatch.setenv("FRAMECAST_MAX_RETRIES", "1")
+    monkeypatch.setenv("COLUMNS", "200")
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    return data
+
+
+@dataclass
+class Served:
+    server: EmulatorServer
+    app: EmulatorApp
+
+    @property
+    def origin(self) -> str:
+        return self.server.origin
+
+    @property
+    def base_url(self) -> str:
+        return self.server.origin + "/v1"
+
+    def seen(self, method: str | None = None, fragment: str = "") -> list[Any]:
+        return [s for s in self.app.seen if (method is None or s.method == method) and fragment in s.path]
+
+
+def serve(config: EmulatorConfig) -> Served:
+    emulator_app = EmulatorApp(config)
+    server = EmulatorServer(emulator_app, "127.0.0.1", 0)
+    server.start_background()
+    return Served(server, emulator_app)
+
+
+@pytest.fixture
+def emulator() -> Iterator[Served]:
+    """The emulator on a loopback socket, with short jobs."""
+    served = serve(EmulatorConfig(job_seconds=0.3))
+    yield served
+    served.server.stop()
+
+
+@pytest.fixture
+def served_env(emulator: Served, monkeypatch: pytest.MonkeyPatch) -> Served:
+    """Point the `openai` provider at the served emulator through the environment."""
+    monkeypatch.setenv("OPENAI_BASE_URL", emulator.base_url)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
+    return emulator
+
+
+def invoke(*args: str, input: str | None = None, env: dict[str, str] | None = None) -> Result:
+    """Run the real CLI in-process; unexpected exceptions propagate to the test."""
+    return CliRunner().invoke(app, list(args), input=input, env=env, catch_exceptions=False)
+
+
+def run_subprocess(*args: str, env: dict[str, str] | None = None, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "framecast", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=120,
+        check=False,
+        **kwargs,
+    )
+
+
+@dataclass(frozen=True)
+class Probe:
+    width: int
+    height: int
+    frames: int
+    fps: Fraction
+    duration: float
+    codec: str
+    first_frame_luma: bytes
+    luma_stride: int
+
+
+def probe_mp4(data: bytes | Path) -> Probe:
+    """Decode every frame with FFmpeg (PyAV), independently of framecast's writer."""
+    import av
+
+    raw = data.read_bytes() if isinstance(data, Path) else data
+    with av.open(io.BytesIO(raw)) as container:
+        stream = container.streams.video[0]
+        frames = list(container.decode(video=0))
+        first = frames[0].planes[0]
+        assert stream.average_rate is not None
+        return Probe(
+            width=frames[0].width,
+            height=frames[0].height,
+            frames=len(frames),
+            fps=Fraction(stream.average_rate),
+            duration=float(container.duration or 0) / 1_000_000,
+            codec=stream.codec_context.name,
+            first_frame_luma=bytes(first),
+            luma_stride=first.line_size,
+        )
+
+
+def journal_rows(data_dir: Path) -> list[dict[str, Any]]:
+    """The journal as another program would read it, without framecast's code."""
+    path = data_dir / "journal.sqlite3"
+    if not path.exists():
+        return []
+    with sqlite3.connect(path) as db:
+        db.row_factory = sqlite3.Row
+        return [dict(row) for row in db.execute("SELECT * FROM jobs ORDER BY seq")]
