@@ -25,10 +25,19 @@ from framecast.emulator.server import EmulatorServer
 
 # Variables that would let a test reach a real provider, or read the developer's setup.
 _SCRUBBED = (
-    "OPENAI_API_KEY", "OPENAI_BASE_URL", "FRAMECAST_PROVIDER", "FRAMECAST_TRACEBACK",
-    "FRAMECAST_POLL_INTERVAL", "FRAMECAST_MAX_RETRIES", "FRAMECAST_EMULATOR_JOB_SECONDS",
-    "LUMENFALL_API_KEY", "NANOGPT_API_KEY", "FORCE_COLOR", "NO_COLOR", "TTY_COMPATIBLE",
-)  # fmt: skip
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "FRAMECAST_PROVIDER",
+    "FRAMECAST_TRACEBACK",
+    "FRAMECAST_POLL_INTERVAL",
+    "FRAMECAST_MAX_RETRIES",
+    "FRAMECAST_EMULATOR_JOB_SECONDS",
+    "LUMENFALL_API_KEY",
+    "NANOGPT_API_KEY",
+    "FORCE_COLOR",
+    "NO_COLOR",
+    "TTY_COMPATIBLE",
+)
 
 
 @pytest.fixture(autouse=True)
@@ -62,7 +71,11 @@ class Served:
         return self.server.origin + "/v1"
 
     def seen(self, method: str | None = None, fragment: str = "") -> list[Any]:
-        return [s for s in self.app.seen if (method is None or s.method == method) and fragment in s.path]
+        return [
+            s
+            for s in self.app.seen
+            if (method is None or s.method == method) and fragment in s.path
+        ]
 
 
 def serve(config: EmulatorConfig) -> Served:
@@ -93,7 +106,9 @@ def invoke(*args: str, input: str | None = None, env: dict[str, str] | None = No
     return CliRunner().invoke(app, list(args), input=input, env=env, catch_exceptions=False)
 
 
-def run_subprocess(*args: str, env: dict[str, str] | None = None, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+def run_subprocess(
+    *args: str, env: dict[str, str] | None = None, **kwargs: Any
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "framecast", *args],
         capture_output=True,

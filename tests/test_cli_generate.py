@@ -28,18 +28,41 @@ def test_readme_main_job_saves_a_playable_mp4(isolated: Path) -> None:
 
 def test_json_job_decodes_to_the_requested_size_and_duration(isolated: Path) -> None:
     result = invoke(
-        "generate", BOAT, "--provider", "emulator", "--json",
-        "--seconds", "8", "--size", "1280x720", "-P", "fps=30",
-    )  # fmt: skip
+        "generate",
+        BOAT,
+        "--provider",
+        "emulator",
+        "--json",
+        "--seconds",
+        "8",
+        "--size",
+        "1280x720",
+        "-P",
+        "fps=30",
+    )
 
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert len(lines) == 1
     doc = json.loads(lines[0])
     assert set(doc) == {
-        "id", "provider", "model", "status", "progress", "prompt", "seconds", "size", "created_at",
-        "completed_at", "expires_at", "output", "error", "cost", "cost_estimate", "currency",
-    }  # fmt: skip
+        "id",
+        "provider",
+        "model",
+        "status",
+        "progress",
+        "prompt",
+        "seconds",
+        "size",
+        "created_at",
+        "completed_at",
+        "expires_at",
+        "output",
+        "error",
+        "cost",
+        "cost_estimate",
+        "currency",
+    }
     assert doc["status"] == "completed"
     assert doc["provider"] == "emulator"
     assert doc["model"] == "sora-2"
@@ -69,7 +92,9 @@ def test_the_picture_is_derived_from_the_prompt(isolated: Path) -> None:
 
 
 def test_generate_against_a_served_emulator(served_env: Served) -> None:
-    result = invoke("generate", BOAT, "--model", "grok-imagine-video", "--seconds", "3", "--size", "1365x768")
+    result = invoke(
+        "generate", BOAT, "--model", "grok-imagine-video", "--seconds", "3", "--size", "1365x768"
+    )
 
     assert result.exit_code == 0, result.output
     path = Path(result.stdout.strip())
@@ -91,7 +116,9 @@ def test_size_as_ratio_and_passthrough_params(served_env: Served) -> None:
 
 
 def test_prompt_from_stdin(isolated: Path) -> None:
-    result = invoke("generate", "-", "--provider", "emulator", "--json", input="a lighthouse at dusk\n")
+    result = invoke(
+        "generate", "-", "--provider", "emulator", "--json", input="a lighthouse at dusk\n"
+    )
 
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["prompt"] == "a lighthouse at dusk\n"

@@ -146,7 +146,10 @@ def test_6_job_failed(served_env: Served) -> None:
     assert result.exit_code == ExitCode.JOB_FAILED == 6
     doc = json.loads(result.stdout)
     assert doc["status"] == "failed"
-    assert doc["error"] == {"code": "generation_failed", "message": "The emulator was asked to fail this job."}
+    assert doc["error"] == {
+        "code": "generation_failed",
+        "message": "The emulator was asked to fail this job.",
+    }
     assert doc["output"] == {"url": None, "path": None, "bytes": None}
     assert "JobFailed:" in result.stderr
     assert not list(Path.cwd().glob("*.mp4"))
@@ -160,7 +163,17 @@ def test_6_job_cancelled(served_env: Served) -> None:
 
 
 def test_7_timeout_prints_the_id_and_the_resume_command(served_env: Served) -> None:
-    result = invoke("generate", BOAT, "-P", "emulator_job_seconds=60", "--timeout", "0.3", "-o", "late.mp4", "--json")
+    result = invoke(
+        "generate",
+        BOAT,
+        "-P",
+        "emulator_job_seconds=60",
+        "--timeout",
+        "0.3",
+        "-o",
+        "late.mp4",
+        "--json",
+    )
 
     assert result.exit_code == ExitCode.TIMEOUT == 7
     doc = json.loads(result.stdout)

@@ -105,7 +105,9 @@ class ProviderError(FramecastError):
         else:
             error_cls = ProviderUnavailable
         text = response.text[:2000] if _is_text(response) else None
-        return error_cls(detail, status=status, code=code, request_id=request_id, body=text, hint=hint)
+        return error_cls(
+            detail, status=status, code=code, request_id=request_id, body=text, hint=hint
+        )
 
 
 class AuthError(ConfigError, ProviderError):
@@ -161,7 +163,9 @@ def _read_envelope(response: httpx.Response) -> tuple[str, str | None]:
             code = error.get("code") or error.get("type")
             return str(message), None if code is None else str(code)
         if isinstance(error, str):
-            return str(payload.get("message") or error), payload.get("code") or payload.get("error_code")
+            return str(payload.get("message") or error), payload.get("code") or payload.get(
+                "error_code"
+            )
         if "message" in payload:
             return str(payload["message"]), payload.get("code") or payload.get("error_code")
     return str(payload)[:300], None

@@ -41,7 +41,7 @@ def retry_after(response: httpx.Response) -> float | None:
         return max(0.0, float(value))
     except ValueError:
         parsed = email.utils.parsedate_to_datetime(value) if value.strip() else None
-        return None if parsed is None else max(0.0, parsed.timestamp() - time.time())
+        return None if parsed is None else max(0.0, float(parsed.timestamp()) - time.time())
 
 
 class RetryTransport(httpx.BaseTransport):
@@ -61,7 +61,7 @@ class RetryTransport(httpx.BaseTransport):
         self._sleep = sleep
 
     def _backoff(self, attempt: int) -> float:
-        delay = min(self.max_delay, self.base_delay * 2**attempt)
+        delay = min(self.max_delay, self.base_delay * 2.0**attempt)
         return delay * random.uniform(0.75, 1.25)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
@@ -74,7 +74,12 @@ class RetryTransport(httpx.BaseTransport):
                 # No connection, so nothing was sent: safe to retry any method.
                 if attempt >= self.max_retries:
                     raise
-            except (httpx.ReadTimeout, httpx.WriteTimeout, httpx.RemoteProtocolError, httpx.ReadError):
+            except (
+                httpx.ReadTimeout,
+                httpx.WriteTimeout,
+                httpx.RemoteProtocolError,
+                httpx.ReadError,
+            ):
                 if not idempotent or attempt >= self.max_retries:
                     raise
             else:
@@ -140,7 +145,9 @@ class ApiClient:
         try:
             response = self._api.request(method, path.lstrip("/"), **kwargs)
         except httpx.TimeoutException as exc:
-            raise ProviderUnavailable(f"{method} {self.base_url}/{path.lstrip('/')} timed out ({exc}).") from None
+            raise ProviderUnavailable(
+                f"{method} {self.base_url}/{path.lstrip('/')} timed out ({exc})."
+            ) from None
         except httpx.TransportError as exc:
             raise ProviderUnavailable(
                 f"Could not reach {self.base_url}: {exc or type(exc).__name__}.",
@@ -164,6 +171,10 @@ class ApiClient:
                     raise ProviderError.from_response(response)
                 yield response
         except httpx.TimeoutException as exc:
-            raise ProviderUnavailable(f"Download from {httpx.URL(url).host} timed out ({exc}).") from None
+            raise ProviderUnavailable(
+                f"Download from {httpx.URL(url).host} timed out ({exc})."
+            ) from None
         except httpx.TransportError as exc:
-            raise ProviderUnavailable(f"Download from {httpx.URL(url).host} failed: {exc}.") from None
+            raise ProviderUnavailable(
+                f"Download from {httpx.URL(url).host} failed: {exc}."
+            ) from None

@@ -49,7 +49,11 @@ def wait(
     def updated(index: int, job: Job) -> None:
         before = last[index]
         last[index] = job
-        if (job.status, job.progress, job.output_url) != (before.status, before.progress, before.output_url):
+        if (job.status, job.progress, job.output_url) != (
+            before.status,
+            before.progress,
+            before.output_url,
+        ):
             journal.update(job, providers[index].base_url)
         on_update(job)
 
@@ -79,7 +83,11 @@ def download(
 ) -> tuple[Path, int]:
     """Save a finished job's asset; the video's final path is journaled."""
     saved, size = save_stream(
-        lambda: provider.open_asset(job, variant), path, force=force, on_start=on_start, on_bytes=on_bytes
+        lambda: provider.open_asset(job, variant),
+        path,
+        force=force,
+        on_start=on_start,
+        on_bytes=on_bytes,
     )
     if variant == "video":
         journal.set_output(job, provider.base_url, saved, size)

@@ -206,12 +206,15 @@ class Journal:
         )
 
     def find(self, job_id: str) -> Entry | None:
-        row = self._db.execute("SELECT * FROM jobs WHERE id = ? ORDER BY seq DESC LIMIT 1", (job_id,)).fetchone()
+        row = self._db.execute(
+            "SELECT * FROM jobs WHERE id = ? ORDER BY seq DESC LIMIT 1", (job_id,)
+        ).fetchone()
         return None if row is None else _entry(row)
 
     def get(self, provider: str, base_url: str, job_id: str) -> Entry | None:
         row = self._db.execute(
-            "SELECT * FROM jobs WHERE provider = ? AND base_url = ? AND id = ?", (provider, base_url, job_id)
+            "SELECT * FROM jobs WHERE provider = ? AND base_url = ? AND id = ?",
+            (provider, base_url, job_id),
         ).fetchone()
         return None if row is None else _entry(row)
 
@@ -220,7 +223,9 @@ class Journal:
         return [_entry(row) for row in rows]
 
     def nth_recent(self, n: int) -> Entry | None:
-        row = self._db.execute("SELECT * FROM jobs ORDER BY seq DESC LIMIT 1 OFFSET ?", (n - 1,)).fetchone()
+        row = self._db.execute(
+            "SELECT * FROM jobs ORDER BY seq DESC LIMIT 1 OFFSET ?", (n - 1,)
+        ).fetchone()
         return None if row is None else _entry(row)
 
     def resolve(self, ref: str) -> Entry | None:
@@ -234,7 +239,9 @@ class Journal:
         word = ref[1:]
         n = 1 if word == "last" else int(word) if word.isdigit() else 0
         if n < 1:
-            raise UsageError(f"{ref!r} is not a job reference.", hint="Use @last, @1, @2, ... or a job id.")
+            raise UsageError(
+                f"{ref!r} is not a job reference.", hint="Use @last, @1, @2, ... or a job id."
+            )
         entry = self.nth_recent(n)
         if entry is None:
             count = self._db.execute("SELECT COUNT(*) FROM jobs").fetchone()[0]

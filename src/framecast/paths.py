@@ -1,4 +1,4 @@
-"""Where framecast keeps its files; environment variables move them (tests, CI, portable installs)."""
+"""Where framecast keeps its files; environment variables move them (tests, CI, portable use)."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ import shlex
 from datetime import UTC, datetime
 from typing import Any
 
-from framecast.domain import Job
+from framecast.domain import Job, JobStatus
 
 
 def iso(timestamp: float | None) -> str | None:
@@ -30,7 +30,9 @@ def job_document(job: Job, *, path: str | None = None, size: int | None = None) 
         "completed_at": iso(job.completed_at),
         "expires_at": iso(job.expires_at),
         "output": {"url": job.output_url, "path": path, "bytes": size},
-        "error": None if job.error is None else {"code": job.error.code, "message": job.error.message},
+        "error": None
+        if job.error is None
+        else {"code": job.error.code, "message": job.error.message},
         "cost": job.cost,
         "cost_estimate": job.cost_estimate,
         "currency": job.currency,
@@ -60,6 +62,18 @@ def status_phrase(job: Job) -> str:
     if job.progress is not None and not job.finished:
         words += f" {job.progress}%"
     return words
+
+
+def expiry_warning(job: Job, now: float) -> str | None:
+    """A word about a finished job's output link that has expired or soon will."""
+    if job.expires_at is None or job.status is not JobStatus.COMPLETED:
+        return None
+    left = job.expires_at - now
+    if left < 0:
+        return f"{job.id}: its output link expired; the provider may no longer serve the video."
+    if left < 600:
+        return f"{job.id}: its output link expires in {left / 60:.0f} min; download it soon."
+    return None
 
 
 def wait_command(job_ids: list[str], *, output: str | None = None, download: bool = False) -> str:

@@ -104,7 +104,9 @@ def save_stream(
                     written += len(chunk)
                     on_bytes(len(chunk))
         if total is not None and written != total:
-            raise ProviderUnavailable(f"The download stopped early: {written} of {total} bytes arrived.")
+            raise ProviderUnavailable(
+                f"The download stopped early: {written} of {total} bytes arrived."
+            )
         return _place(part, path, force), written
     finally:
         with contextlib.suppress(FileNotFoundError):

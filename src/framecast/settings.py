@@ -129,7 +129,9 @@ def for_journaled_job(
             f"This job was submitted to {provider} at {base_url}, which needs an API key.",
             hint=f"Set {cls.key_env_var} or pass --api-key.",
         )
-    return ProviderChoice(provider, None if cls.key_env_var is None else base_url, key, max_retries(env))
+    return ProviderChoice(
+        provider, None if cls.key_env_var is None else base_url, key, max_retries(env)
+    )
 
 
 def openai_sunset_warning(choice: ProviderChoice) -> str | None:

@@ -93,7 +93,9 @@ class LiveDisplay(Display):
 
         self._progress: Progress = Progress(
             SpinnerColumn(),
-            TextColumn("{task.description}", markup=False, table_column=Column(ratio=2, no_wrap=True)),
+            TextColumn(
+                "{task.description}", markup=False, table_column=Column(ratio=2, no_wrap=True)
+            ),
             BarColumn(bar_width=None, table_column=Column(ratio=3)),
             TaskProgressColumn(),
             TimeElapsedColumn(),
@@ -126,7 +128,9 @@ class LiveDisplay(Display):
             self._progress.stop_task(task)
 
     def trouble(self, job: Job, error: ProviderUnavailable) -> None:
-        self._progress.console.print(f"{job.id}: could not check on the job ({error.message}); will retry")
+        self._progress.console.print(
+            f"{job.id}: could not check on the job ({error.message}); will retry"
+        )
 
     def download_started(self, job: Job, path: Path, total: int | None) -> None:
         self._download = self._progress.add_task(f"↓ {path.name}", total=total, transfer="")
@@ -237,10 +241,18 @@ def jobs_table(out: Console, entries: Iterable[Entry]) -> None:
         if job.cost is not None:
             total += job.cost
             priced += 1
-        rows.append([
-            f"@{n}", job.id, status_phrase(job), job.model or "", created[:16].replace("T", " "), cost,
-            entry.output_path or "", (job.prompt or "").replace("\n", " "),
-        ])  # fmt: skip
+        rows.append(
+            [
+                f"@{n}",
+                job.id,
+                status_phrase(job),
+                job.model or "",
+                created[:16].replace("T", " "),
+                cost,
+                entry.output_path or "",
+                (job.prompt or "").replace("\n", " "),
+            ]
+        )
     headers = ["#", "ID", "STATUS", "MODEL", "CREATED", "COST", "OUTPUT", "PROMPT"]
     # The first six columns always show in full; OUTPUT and PROMPT share what is left
     # (Rich would otherwise squeeze every column, the short ones to nothing).
@@ -252,7 +264,9 @@ def jobs_table(out: Console, entries: Iterable[Entry]) -> None:
         if i < 6:
             table.add_column(name, no_wrap=True, justify="right" if name == "COST" else "left")
         else:
-            table.add_column(name, no_wrap=True, overflow="ellipsis", max_width=max(8, spare // 2 - 2))
+            table.add_column(
+                name, no_wrap=True, overflow="ellipsis", max_width=max(8, spare // 2 - 2)
+            )
     for row in rows:
         table.add_row(*row[:shown])
     out.print(table)

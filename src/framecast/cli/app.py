@@ -33,7 +33,7 @@ def report(kind: str, message: str, hint: str | None = None) -> None:
 class FramecastGroup(TyperGroup):
     """Runs every command through the error funnel."""
 
-    def invoke(self, ctx: typer.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:  # typer's own Context type is private
         try:
             return super().invoke(ctx)
         except FramecastError as error:
@@ -79,7 +79,10 @@ def _version(value: bool) -> None:
 @app.callback()
 def root(
     version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
     ] = False,
     traceback: Annotated[
         bool, typer.Option("--traceback", help="Show the full traceback of an unexpected error.")

@@ -50,7 +50,9 @@ def resolve_targets(refs: list[str], journal: Journal, flags: Flags) -> list[Tar
             choice = for_journaled_job(entry.provider, entry.base_url, api_key=flags.api_key)
             targets.append(Target(provider_for(choice), entry.job, entry))
             continue
-        choice = choose_provider(provider=flags.provider, base_url=flags.base_url, api_key=flags.api_key)
+        choice = choose_provider(
+            provider=flags.provider, base_url=flags.base_url, api_key=flags.api_key
+        )
         provider = provider_for(choice)
         job_id = entry.id if entry is not None else ref
         known = journal.get(provider.name, provider.base_url, job_id)
@@ -64,8 +66,15 @@ def close_all(targets: list[Target]) -> None:
         provider.close()
 
 
-def emit(job: Job, *, json_mode: bool, quiet: bool, path: Path | None = None, size: int | None = None,
-         started: float | None = None) -> None:  # fmt: skip
+def emit(
+    job: Job,
+    *,
+    json_mode: bool,
+    quiet: bool,
+    path: Path | None = None,
+    size: int | None = None,
+    started: float | None = None,
+) -> None:
     """A finished command's result: the JSON document, or the path (else the id) and a summary."""
     if json_mode:
         print_json(job_document(job, path=None if path is None else str(path), size=size))
@@ -84,14 +93,15 @@ def failure(jobs: list[Job]) -> JobFailed:
 
 
 def interrupted(job_ids: list[str], *, output: str | None, download: bool) -> Interrupted:
-    error = Interrupted(
+    return Interrupted(
         f"Stopped waiting for {', '.join(job_ids)}; the job keeps running at the provider.",
         hint=f"Resume with: {wait_command(job_ids, output=output, download=download)}",
     )
-    return error
 
 
-def with_resume_hint(error: FramecastError, job_ids: list[str], *, output: str | None, download: bool) -> FramecastError:
+def with_resume_hint(
+    error: FramecastError, job_ids: list[str], *, output: str | None, download: bool
+) -> FramecastError:
     error.hint = f"Job(s) still running: {', '.join(job_ids)}. Resume with: " + wait_command(
         job_ids, output=output, download=download
     )

@@ -11,31 +11,49 @@ from framecast.cli import options
 
 
 def generate(
-    prompt: Annotated[str, typer.Argument(metavar="PROMPT", help="What the video should show; - reads it from stdin.")],
-    model: Annotated[str | None, typer.Option("--model", "-m", help="Model id, e.g. sora-2.", show_default=False)] = None,
-    seconds: Annotated[int | None, typer.Option("--seconds", "-s", help="Duration in seconds.", show_default=False)] = None,
+    prompt: Annotated[
+        str,
+        typer.Argument(metavar="PROMPT", help="What the video should show; - reads it from stdin."),
+    ],
+    model: Annotated[
+        str | None, typer.Option("--model", "-m", help="Model id, e.g. sora-2.", show_default=False)
+    ] = None,
+    seconds: Annotated[
+        int | None, typer.Option("--seconds", "-s", help="Duration in seconds.", show_default=False)
+    ] = None,
     size: Annotated[
-        str | None, typer.Option("--size", help="WIDTHxHEIGHT (1280x720) or W:H (16:9).", show_default=False)
+        str | None,
+        typer.Option("--size", help="WIDTHxHEIGHT (1280x720) or W:H (16:9).", show_default=False),
     ] = None,
     image: Annotated[
         list[str] | None,
-        typer.Option("--image", "-i", help="Reference image: a path or an https URL. Repeatable.", show_default=False),
+        typer.Option(
+            "--image",
+            "-i",
+            help="Reference image: a path or an https URL. Repeatable.",
+            show_default=False,
+        ),
     ] = None,
     negative_prompt: Annotated[
-        str | None, typer.Option("--negative-prompt", help="What the video should avoid.", show_default=False)
+        str | None,
+        typer.Option("--negative-prompt", help="What the video should avoid.", show_default=False),
     ] = None,
     param: Annotated[
         list[str] | None,
         typer.Option(
-            "--param", "-P", help="Extra request field KEY=VALUE (JSON values are parsed). Repeatable.",
+            "--param",
+            "-P",
+            help="Extra request field KEY=VALUE (JSON values are parsed). Repeatable.",
             show_default=False,
         ),
-    ] = None,  # fmt: skip
+    ] = None,
     provider: options.Provider = None,
     base_url: options.BaseUrl = None,
     api_key: options.ApiKey = None,
     output: options.Output = None,
-    no_wait: Annotated[bool, typer.Option("--no-wait", help="Submit, print the job id and exit.")] = False,
+    no_wait: Annotated[
+        bool, typer.Option("--no-wait", help="Submit, print the job id and exit.")
+    ] = False,
     timeout: options.Timeout = options.DEFAULT_TIMEOUT,
     force: options.Force = False,
     json_mode: options.Json = False,
@@ -57,14 +75,19 @@ def generate(
     from framecast.journal import Journal
     from framecast.report import job_document
     from framecast.settings import choose_provider, openai_sunset_warning, poll_policy
-    from framecast.ui import console, make_display, print_json
+    from framecast.ui import Display, console, make_display, print_json
 
     started = time.monotonic()
     text = sys.stdin.read() if prompt == "-" else prompt
     request = build_request(
-        text, model=model, seconds=seconds, size=size, images=image or (),
-        negative_prompt=negative_prompt, params=param or (),
-    )  # fmt: skip
+        text,
+        model=model,
+        seconds=seconds,
+        size=size,
+        images=image or (),
+        negative_prompt=negative_prompt,
+        params=param or (),
+    )
     choice = choose_provider(provider=provider, base_url=base_url, api_key=api_key)
     err = console(sys.stderr)
     warning = openai_sunset_warning(choice)
@@ -83,14 +106,19 @@ def generate(
                 if not quiet:
                     err.print(f"Submitted. Follow it with: framecast wait {job.id}", soft_wrap=True)
             return
-        display = make_display(err, quiet=quiet)
+        display: Display = Display()
         deadline = None if timeout == 0 else started + timeout
         try:
+            display = make_display(err, quiet=quiet)
             display.update(job)
             (job,) = jobs.wait(
-                [(api, job)], journal, policy=poll_policy(os.environ), deadline=deadline,
-                on_update=display.update, on_trouble=display.trouble,
-            )  # fmt: skip
+                [(api, job)],
+                journal,
+                policy=poll_policy(os.environ),
+                deadline=deadline,
+                on_update=display.update,
+                on_trouble=display.trouble,
+            )
             if job.status.value != "completed":
                 display.close()
                 if json_mode:
@@ -99,10 +127,14 @@ def generate(
             path = saving.target_path(output, job.id, "mp4")
             try:
                 saved, nbytes = jobs.download(
-                    api, job, journal, path, force=force,
+                    api,
+                    job,
+                    journal,
+                    path,
+                    force=force,
                     on_start=lambda total: display.download_started(job, path, total),
                     on_bytes=display.download_advanced,
-                )  # fmt: skip
+                )
             except ProviderError as error:
                 error.hint = "The job is done; fetch it again with: " + shlex.join(
                     ["framecast", "download", job.id, *(["-o", output] if output else [])]

@@ -18,7 +18,11 @@ Provider = Annotated[
 ]
 BaseUrl = Annotated[
     str | None,
-    typer.Option("--base-url", help="API base URL (e.g. a served emulator's). Env: OPENAI_BASE_URL.", show_default=False),
+    typer.Option(
+        "--base-url",
+        help="API base URL (e.g. a served emulator's). Env: OPENAI_BASE_URL.",
+        show_default=False,
+    ),
 ]
 ApiKey = Annotated[
     str | None,
@@ -34,12 +38,19 @@ Quiet = Annotated[
 ]
 Timeout = Annotated[
     float,
-    typer.Option("--timeout", min=0, help="Seconds to wait before giving up (exit 7); 0 waits forever."),
+    typer.Option(
+        "--timeout", min=0, help="Seconds to wait before giving up (exit 7); 0 waits forever."
+    ),
 ]
-Force = Annotated[bool, typer.Option("--force", help="Overwrite an existing file instead of picking a new name.")]
+Force = Annotated[
+    bool, typer.Option("--force", help="Overwrite an existing file instead of picking a new name.")
+]
 Output = Annotated[
     str | None,
     typer.Option(
-        "--output", "-o", help="File or directory to save to (default: ./<id>.mp4).", show_default=False
+        "--output",
+        "-o",
+        help="File or directory to save to (default: ./<id>.mp4).",
+        show_default=False,
     ),
 ]

@@ -9,7 +9,9 @@ import typer
 
 def emulator(
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port; 0 picks a free one.")] = 0,
+    port: Annotated[
+        int, typer.Option("--port", min=0, max=65535, help="Port; 0 picks a free one.")
+    ] = 0,
     job_seconds: Annotated[
         float, typer.Option("--job-seconds", min=0, help="How long each emulated job takes.")
     ] = 3.0,
@@ -18,16 +20,23 @@ def emulator(
     ] = 3600.0,
     api_key: Annotated[
         str | None,
-        typer.Option("--api-key", help="Accept only this key (default: any non-empty key).", show_default=False),
+        typer.Option(
+            "--api-key",
+            help="Accept only this key (default: any non-empty key).",
+            show_default=False,
+        ),
     ] = None,
     media_url: Annotated[
         str | None,
         typer.Option(
-            "--media-url", help="Origin for output URLs, e.g. http://localhost:PORT (default: as addressed).",
+            "--media-url",
+            help="Origin for output URLs, e.g. http://localhost:PORT (default: as addressed).",
             show_default=False,
         ),
-    ] = None,  # fmt: skip
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each request to stderr.")] = False,
+    ] = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Log each request to stderr.")
+    ] = False,
 ) -> None:
     """Serve the emulated video APIs until interrupted; prints the base URL on stdout.
 
@@ -55,7 +64,9 @@ def emulator(
     typer.echo(f"{server.origin}/v1")
     sys.stdout.flush()
     err = console(sys.stderr)
-    err.print(f"framecast emulator on {server.origin} (also {server.origin}/openai/v1); Ctrl-C stops it.")
+    err.print(
+        f"framecast emulator on {server.origin} (also {server.origin}/openai/v1); Ctrl-C stops it."
+    )
     try:
         server.serve_forever()
     except KeyboardInterrupt:

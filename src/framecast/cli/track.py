@@ -12,11 +12,15 @@ from framecast.cli import options
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from framecast.journal import Entry
+    from framecast.cli.common import Target
+    from framecast.journal import Entry, Journal
+    from framecast.ui import Display
 
 JobRefs = Annotated[
     list[str],
-    typer.Argument(metavar="ID...", help="Job ids, or @last / @N (the Nth most recent job in the journal)."),
+    typer.Argument(
+        metavar="ID...", help="Job ids, or @last / @N (the Nth most recent job in the journal)."
+    ),
 ]
 
 
@@ -33,12 +37,37 @@ def _already_saved(entry: Entry | None, path: Path) -> bool:
     if entry is None or entry.output_path is None or entry.output_bytes is None:
         return False
     saved = Path(entry.output_path)
-    return saved == path.absolute() and saved.is_file() and saved.stat().st_size == entry.output_bytes
+    return (
+        saved == path.absolute() and saved.is_file() and saved.stat().st_size == entry.output_bytes
+    )
+
+
+def _save(
+    target: Target, path: Path, journal: Journal, display: Display, *, force: bool
+) -> tuple[Path, int]:
+    from framecast import jobs
+
+    saved = jobs.download(
+        target.provider,
+        target.job,
+        journal,
+        path,
+        force=force,
+        on_start=lambda total: display.download_started(target.job, path, total),
+        on_bytes=display.download_advanced,
+    )
+    display.download_finished()
+    return saved
 
 
 def status(
-    ids: Annotated[list[str] | None, typer.Argument(metavar="[ID]...", help="Job ids or @last / @N; none lists recent jobs.")] = None,
-    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many recent jobs to list.")] = 20,
+    ids: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="[ID]...", help="Job ids or @last / @N; none lists recent jobs."),
+    ] = None,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", min=1, help="How many recent jobs to list.")
+    ] = 20,
     json_mode: options.Json = False,
     provider: options.Provider = None,
     base_url: options.BaseUrl = None,
@@ -48,8 +77,6 @@ def status(
     import sys
     import time
 
-    from framecast import jobs
-    from framecast.cli.common import Flags, close_all, resolve_targets
     from framecast.journal import Journal
     from framecast.report import job_document
     from framecast.ui import console, job_details, jobs_table, print_json
@@ -60,12 +87,19 @@ def status(
             entries = journal.recent(limit)
             if json_mode:
                 for entry in entries:
-                    print_json(job_document(entry.job, path=entry.output_path, size=entry.output_bytes))
+                    print_json(
+                        job_document(entry.job, path=entry.output_path, size=entry.output_bytes)
+                    )
             elif entries:
                 jobs_table(console(sys.stdout), entries)
             else:
                 err.print("No jobs in the journal yet. Submit one with `framecast generate`.")
             return
+        # Only asking a provider needs the HTTP stack; listing the journal does not.
+        from framecast import jobs
+        from framecast.cli.common import Flags, close_all, resolve_targets
+        from framecast.report import expiry_warning
+
         targets = resolve_targets(ids, journal, Flags(provider, base_url, api_key))
         try:
             for target in targets:
@@ -76,12 +110,9 @@ def status(
                     print_json(job_document(job, path=path, size=size))
                 else:
                     job_details(console(sys.stdout), job, path)
-                if job.expires_at is not None and job.status.value == "completed":
-                    left = job.expires_at - time.time()
-                    if left < 0:
-                        err.print(f"{job.id}: its output URL expired; the provider may no longer serve it.")
-                    elif left < 600:
-                        err.print(f"{job.id}: its output expires in {left / 60:.0f} min; download it soon.")
+                warning = expiry_warning(job, time.time())
+                if warning:
+                    err.print(warning)
         finally:
             close_all(targets)
 
@@ -106,7 +137,15 @@ def wait(
     import time
 
     from framecast import jobs, saving
-    from framecast.cli.common import Flags, close_all, emit, failure, interrupted, resolve_targets, with_resume_hint
+    from framecast.cli.common import (
+        Flags,
+        close_all,
+        emit,
+        failure,
+        interrupted,
+        resolve_targets,
+        with_resume_hint,
+    )
     from framecast.errors import WaitTimeout
     from framecast.journal import Journal
     from framecast.report import job_document
@@ -124,10 +163,14 @@ def wait(
             # What the journal already knows to be finished is not asked again.
             open_targets = [t for t in targets if not (t.entry is not None and t.job.finished)]
             finished = jobs.wait(
-                [(t.provider, t.job) for t in open_targets], journal, policy=poll_policy(os.environ),
-                deadline=None if timeout == 0 else started + timeout, refresh_first=True,
-                on_update=display.update, on_trouble=display.trouble,
-            )  # fmt: skip
+                [(t.provider, t.job) for t in open_targets],
+                journal,
+                policy=poll_policy(os.environ),
+                deadline=None if timeout == 0 else started + timeout,
+                refresh_first=True,
+                on_update=display.update,
+                on_trouble=display.trouble,
+            )
             for target, job in zip(open_targets, finished, strict=True):
                 target.job = job
             results: list[tuple[Path | None, int | None]] = []
@@ -141,13 +184,7 @@ def wait(
                     assert target.entry is not None
                     results.append((path, target.entry.output_bytes))
                     continue
-                saved = jobs.download(
-                    target.provider, job, journal, path, force=force,
-                    on_start=lambda total, job=job, path=path: display.download_started(job, path, total),
-                    on_bytes=display.download_advanced,
-                )  # fmt: skip
-                display.download_finished()
-                results.append(saved)
+                results.append(_save(target, path, journal, display, force=force))
         except WaitTimeout as error:
             display.close()
             if json_mode:
@@ -157,12 +194,14 @@ def wait(
             raise with_resume_hint(error, ids_left, output=output, download=download) from None
         except KeyboardInterrupt:
             display.close()
-            raise interrupted([t.job.id for t in targets], output=output, download=download) from None
+            raise interrupted(
+                [t.job.id for t in targets], output=output, download=download
+            ) from None
         finally:
             display.close()
             close_all(targets)
-    for target, (path, size) in zip(targets, results, strict=True):
-        emit(target.job, json_mode=json_mode, quiet=quiet, path=path, size=size, started=started)
+    for target, (saved, size) in zip(targets, results, strict=True):
+        emit(target.job, json_mode=json_mode, quiet=quiet, path=saved, size=size, started=started)
     failed = [t.job for t in targets if t.job.status.value != "completed"]
     if failed:
         raise failure(failed)
@@ -172,7 +211,8 @@ def download(
     ref: Annotated[str, typer.Argument(metavar="ID", help="Job id, or @last / @N.")],
     output: options.Output = None,
     variant: Annotated[
-        VariantChoice, typer.Option("--variant", help="Which asset: the MP4, a thumbnail or a spritesheet.")
+        VariantChoice,
+        typer.Option("--variant", help="Which asset: the MP4, a thumbnail or a spritesheet."),
     ] = VariantChoice.video,
     force: options.Force = False,
     json_mode: options.Json = False,
@@ -181,7 +221,7 @@ def download(
     base_url: options.BaseUrl = None,
     api_key: options.ApiKey = None,
 ) -> None:
-    """Save a finished job's video (or thumbnail / spritesheet). Never overwrites without --force."""
+    """Save a finished job's video, thumbnail or spritesheet; never overwrites without --force."""
     import sys
     import time
 
@@ -214,10 +254,15 @@ def download(
                 saved, size = path, target.entry.output_bytes or 0
             else:
                 saved, size = jobs.download(
-                    target.provider, job, journal, path, variant=variant.value, force=force,
+                    target.provider,
+                    job,
+                    journal,
+                    path,
+                    variant=variant.value,
+                    force=force,
                     on_start=lambda total: display.download_started(job, path, total),
                     on_bytes=display.download_advanced,
-                )  # fmt: skip
+                )
                 display.download_finished()
         finally:
             display.close()

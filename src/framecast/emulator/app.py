@@ -51,11 +51,21 @@ class EmulatorApp:
         self._lock = threading.Lock()
         v = self.videos
         self._routes: list[tuple[str, re.Pattern[str], Handler, bool]] = [
-            ("GET", re.compile(r"/media/(?P<video_id>[^/]+)/(?P<variant>[a-z]+)\.[a-z0-9]+"), v.media, False),
+            (
+                "GET",
+                re.compile(r"/media/(?P<video_id>[^/]+)/(?P<variant>[a-z]+)\.[a-z0-9]+"),
+                v.media,
+                False,
+            ),
             ("POST", re.compile(r"/videos"), v.create, True),
             ("GET", re.compile(r"/videos"), v.list, True),
             ("POST", re.compile(r"/videos/characters"), v.create_character, True),
-            ("GET", re.compile(r"/videos/characters/(?P<character_id>[^/]+)"), v.get_character, True),
+            (
+                "GET",
+                re.compile(r"/videos/characters/(?P<character_id>[^/]+)"),
+                v.get_character,
+                True,
+            ),
             ("POST", re.compile(r"/videos/edits"), v.edit, True),
             ("POST", re.compile(r"/videos/extensions"), v.extend, True),
             ("GET", re.compile(r"/videos/(?P<video_id>[^/]+)"), v.retrieve, True),
@@ -78,8 +88,12 @@ class EmulatorApp:
             return error.response()
         except Exception:  # a bug in the emulator must still answer like a server
             traceback.print_exc(file=sys.stderr)
-            return ApiError(500, "The emulator hit an internal error.", type="server_error",
-                            code="internal_error").response()  # fmt: skip
+            return ApiError(
+                500,
+                "The emulator hit an internal error.",
+                type="server_error",
+                code="internal_error",
+            ).response()
 
     def _dispatch(self, request: Request) -> Response:
         path = request.path.rstrip("/") or "/"
@@ -104,8 +118,11 @@ class EmulatorApp:
                 self._authorise(request)
             return handler(request, **match.groupdict())
         if allowed:
-            raise ApiError(405, f"Method {request.method} is not allowed here.",
-                           headers=[("allow", ", ".join(sorted(set(allowed))))])  # fmt: skip
+            raise ApiError(
+                405,
+                f"Method {request.method} is not allowed here.",
+                headers=[("allow", ", ".join(sorted(set(allowed))))],
+            )
         raise ApiError(404, f"Unknown path {request.path}.", code="not_found")
 
     def _authorise(self, request: Request) -> None:
@@ -114,10 +131,19 @@ class EmulatorApp:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
-            raise ApiError(401, "You didn't provide an API key. Send it as 'Authorization: Bearer <key>'.",
-                           type="authentication_error", code="invalid_api_key")  # fmt: skip
+            raise ApiError(
+                401,
+                "You didn't provide an API key. Send it as 'Authorization: Bearer <key>'.",
+                type="authentication_error",
+                code="invalid_api_key",
+            )
         if self.config.api_key is not None and token != self.config.api_key:
-            raise ApiError(401, "Incorrect API key provided.", type="authentication_error", code="invalid_api_key")
+            raise ApiError(
+                401,
+                "Incorrect API key provided.",
+                type="authentication_error",
+                code="invalid_api_key",
+            )
 
     def list_models(self, request: Request) -> Response:
         data = [
@@ -130,4 +156,6 @@ class EmulatorApp:
         info = catalog.get(model_id.rsplit("/", 1)[-1])
         if info is None:
             raise ApiError(404, f"The model '{model_id}' does not exist.", code="model_not_found")
-        return Response.json(200, {"id": info.id, "object": "model", "created": 1759708800, "owned_by": info.creator})
+        return Response.json(
+            200, {"id": info.id, "object": "model", "created": 1759708800, "owned_by": info.creator}
+        )

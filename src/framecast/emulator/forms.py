@@ -36,7 +36,9 @@ def read_form(request: Request) -> Form:
         return Form()
     if content_type and not content_type.startswith("application/json"):
         raise ApiError(
-            415, f"Unsupported content type {content_type!r}; send application/json or multipart/form-data."
+            415,
+            f"Unsupported content type {content_type!r}; "
+            "send application/json or multipart/form-data.",
         )
     try:
         payload = json.loads(request.body)
@@ -72,7 +74,9 @@ def _read_multipart(request: Request) -> Form:
             form.fields.setdefault(base, {})[indexed["key"]] = text
         elif indexed or base in form.fields:
             existing = form.fields.get(base)
-            items = existing if isinstance(existing, list) else ([] if existing is None else [existing])
+            items = (
+                existing if isinstance(existing, list) else ([] if existing is None else [existing])
+            )
             form.fields[base] = [*items, text]
         else:
             form.fields[base] = text

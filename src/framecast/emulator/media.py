@@ -14,7 +14,11 @@ from framecast.emulator.png import render_spritesheet, render_thumbnail
 from framecast.emulator.store import VideoRecord
 from framecast.emulator.wire import ApiError, Request, Response
 
-VARIANTS = {"video": ("video/mp4", "mp4"), "thumbnail": ("image/png", "png"), "spritesheet": ("image/png", "png")}
+VARIANTS = {
+    "video": ("video/mp4", "mp4"),
+    "thumbnail": ("image/png", "png"),
+    "spritesheet": ("image/png", "png"),
+}
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
@@ -82,6 +86,8 @@ def asset_response(request: Request, data: bytes, variant: str, etag_seed: str) 
         start = int(match[1])
         end = min(int(match[2]), total - 1) if match[2] else total - 1
     if start >= total or start > end:
-        raise ApiError(416, "Requested range not satisfiable", headers=[("content-range", f"bytes */{total}")])
+        raise ApiError(
+            416, "Requested range not satisfiable", headers=[("content-range", f"bytes */{total}")]
+        )
     headers.append(("content-range", f"bytes {start}-{end}/{total}"))
     return Response(206, data[start : end + 1], headers)

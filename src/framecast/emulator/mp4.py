@@ -69,22 +69,32 @@ def _moov(
     media_duration = count * sample_delta
     movie_duration = round(media_duration * _MOVIE_TIMESCALE / timescale)
     mvhd = _full_box(
-        b"mvhd", 0, 0,
+        b"mvhd",
+        0,
+        0,
         struct.pack(">IIII", 0, 0, _MOVIE_TIMESCALE, movie_duration),
-        struct.pack(">IH", 0x00010000, 0x0100), bytes(10),
-        _UNITY_MATRIX, bytes(24),
+        struct.pack(">IH", 0x00010000, 0x0100),
+        bytes(10),
+        _UNITY_MATRIX,
+        bytes(24),
         struct.pack(">I", 2),  # next_track_ID
-    )  # fmt: skip
+    )
     tkhd = _full_box(
-        b"tkhd", 0, 0x3,  # enabled, in movie
-        struct.pack(">IIIII", 0, 0, 1, 0, movie_duration), bytes(8),
-        struct.pack(">hhhH", 0, 0, 0, 0), _UNITY_MATRIX,
+        b"tkhd",
+        0,
+        0x3,  # enabled, in movie
+        struct.pack(">IIIII", 0, 0, 1, 0, movie_duration),
+        bytes(8),
+        struct.pack(">hhhH", 0, 0, 0, 0),
+        _UNITY_MATRIX,
         struct.pack(">II", layout.width << 16, layout.height << 16),
-    )  # fmt: skip
+    )
     mdhd = _full_box(
-        b"mdhd", 0, 0,
+        b"mdhd",
+        0,
+        0,
         struct.pack(">IIIIHH", 0, 0, timescale, media_duration, 0x55C4, 0),  # 'und'
-    )  # fmt: skip
+    )
     hdlr = _full_box(b"hdlr", 0, 0, bytes(4), b"vide", bytes(12), b"VideoHandler\x00")
     vmhd = _full_box(b"vmhd", 0, 1, bytes(8))
     dinf = _box(b"dinf", _full_box(b"dref", 0, 0, struct.pack(">I", 1), _full_box(b"url ", 0, 1)))

@@ -29,10 +29,16 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
             return
         body = self.rfile.read(length) if length else b""
-        host = self.headers.get("host") or "{}:{}".format(*self.server.server_address[:2])
-        request = Request.build(self.command, self.path, dict(self.headers.items()), body, f"http://{host}")
+        host = self.headers.get("host") or self.server.origin.removeprefix("http://")
+        request = Request.build(
+            self.command, self.path, dict(self.headers.items()), body, f"http://{host}"
+        )
         answer = self.server.app.handle(request)
-        reason = HTTPStatus(answer.status).phrase if answer.status in HTTPStatus._value2member_map_ else ""
+        reason = (
+            HTTPStatus(answer.status).phrase
+            if answer.status in HTTPStatus._value2member_map_
+            else ""
+        )
         lines = [f"HTTP/1.1 {answer.status} {reason}"]
         lines += [f"{name}: {value}" for name, value in answer.headers]
         lines.append(f"Content-Length: {len(answer.body)}")
@@ -43,7 +49,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     do_GET = do_POST = do_DELETE = do_PUT = do_PATCH = do_HEAD = do_OPTIONS = _serve
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         if self.server.verbose:
             super().log_message(format, *args)
 
@@ -52,15 +58,17 @@ class EmulatorServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, app: EmulatorApp, host: str = "127.0.0.1", port: int = 0, *, verbose: bool = False) -> None:
+    def __init__(
+        self, app: EmulatorApp, host: str = "127.0.0.1", port: int = 0, *, verbose: bool = False
+    ) -> None:
         self.app = app
         self.verbose = verbose
         super().__init__((host, port), _Handler)
 
     @property
     def origin(self) -> str:
-        host, port = self.server_address[:2]
-        shown = f"[{host}]" if ":" in str(host) else host
+        host, port = str(self.server_address[0]), int(self.server_address[1])
+        shown = f"[{host}]" if ":" in host else host
         return f"http://{shown}:{port}"
 
     def start_background(self) -> threading.Thread:

@@ -70,7 +70,9 @@ class JobStore:
                 "INSERT OR IGNORE INTO meta(key, value) VALUES ('signing_key', ?)",
                 (secrets.token_hex(32),),
             )
-        self.signing_key = bytes.fromhex(self._scalar("SELECT value FROM meta WHERE key = 'signing_key'"))
+        self.signing_key = bytes.fromhex(
+            self._scalar("SELECT value FROM meta WHERE key = 'signing_key'")
+        )
 
     def _scalar(self, sql: str, *args: Any) -> Any:
         with self._lock:
@@ -84,7 +86,8 @@ class JobStore:
     def add(self, record: VideoRecord) -> None:
         with self._lock, self._db:
             self._db.execute(
-                "INSERT INTO videos(id, record) VALUES (?, ?)", (record.id, json.dumps(asdict(record)))
+                "INSERT INTO videos(id, record) VALUES (?, ?)",
+                (record.id, json.dumps(asdict(record))),
             )
 
     def get(self, video_id: str) -> VideoRecord | None:
@@ -95,7 +98,9 @@ class JobStore:
         with self._lock, self._db:
             return self._db.execute("DELETE FROM videos WHERE id = ?", (video_id,)).rowcount > 0
 
-    def page(self, after: str | None, limit: int, descending: bool) -> tuple[list[VideoRecord], bool]:
+    def page(
+        self, after: str | None, limit: int, descending: bool
+    ) -> tuple[list[VideoRecord], bool]:
         """Up to `limit` records after the cursor id, and whether more follow."""
         op, order = ("<", "DESC") if descending else (">", "ASC")
         with self._lock:
@@ -105,8 +110,8 @@ class JobStore:
                 ).fetchall()
             else:
                 rows = self._db.execute(
-                    f"SELECT record FROM videos WHERE seq {op} (SELECT seq FROM videos WHERE id = ?)"
-                    f" ORDER BY seq {order} LIMIT ?",
+                    f"SELECT record FROM videos WHERE seq {op}"
+                    f" (SELECT seq FROM videos WHERE id = ?) ORDER BY seq {order} LIMIT ?",
                     (after, limit + 1),
                 ).fetchall()
         records = [VideoRecord(**json.loads(r[0])) for r in rows]

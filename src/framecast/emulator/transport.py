@@ -16,9 +16,13 @@ class EmulatorTransport(httpx.BaseTransport):
         url = request.url
         origin = f"{url.scheme}://{url.netloc.decode('ascii')}"
         target = url.raw_path.decode("ascii")
-        emu_request = Request.build(request.method, target, dict(request.headers), request.read(), origin)
+        emu_request = Request.build(
+            request.method, target, dict(request.headers), request.read(), origin
+        )
         answer = self.app.handle(emu_request)
-        return httpx.Response(answer.status, headers=answer.headers, content=answer.body, request=request)
+        return httpx.Response(
+            answer.status, headers=answer.headers, content=answer.body, request=request
+        )
 
     def close(self) -> None:
         self.app.close()

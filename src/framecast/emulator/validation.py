@@ -23,10 +23,21 @@ DEFAULT_FPS = Fraction(24)
 OUTCOMES = ("completed", "failed", "cancelled")
 _IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"RIFF")
 _KNOWN = {
-    "prompt", "model", "seconds", "duration", "size", "aspect_ratio", "input_reference",
-    "input_video", "negative_prompt", "n", "metadata", "fps", "emulator_outcome",
+    "prompt",
+    "model",
+    "seconds",
+    "duration",
+    "size",
+    "aspect_ratio",
+    "input_reference",
+    "input_video",
+    "negative_prompt",
+    "n",
+    "metadata",
+    "fps",
+    "emulator_outcome",
     "emulator_job_seconds",
-}  # fmt: skip
+}
 
 
 def new_id(prefix: str = "video") -> str:
@@ -36,36 +47,67 @@ def new_id(prefix: str = "video") -> str:
 def prompt_of(form: Form, *, limit: int = 32000) -> str:
     prompt = form.fields.get("prompt")
     if prompt is None or (isinstance(prompt, str) and not prompt.strip()):
-        raise ApiError(400, "Missing required parameter: 'prompt'.", param="prompt", code="missing_required_parameter")
+        raise ApiError(
+            400,
+            "Missing required parameter: 'prompt'.",
+            param="prompt",
+            code="missing_required_parameter",
+        )
     if not isinstance(prompt, str):
-        raise ApiError(400, "Invalid type for 'prompt': expected a string.", param="prompt", code="invalid_type")
+        raise ApiError(
+            400,
+            "Invalid type for 'prompt': expected a string.",
+            param="prompt",
+            code="invalid_type",
+        )
     if len(prompt) > limit:
-        raise ApiError(400, f"'prompt' is longer than {limit} characters.", param="prompt", code="string_above_max_length")
+        raise ApiError(
+            400,
+            f"'prompt' is longer than {limit} characters.",
+            param="prompt",
+            code="string_above_max_length",
+        )
     return prompt
 
 
 def model_of(form: Form) -> ModelInfo:
     name = form.fields.get("model", DEFAULT_MODEL)
     if not isinstance(name, str) or not name:
-        raise ApiError(400, "Invalid type for 'model': expected a string.", param="model", code="invalid_type")
+        raise ApiError(
+            400, "Invalid type for 'model': expected a string.", param="model", code="invalid_type"
+        )
     # "openai/sora-2" forces a provider on Lumenfall; the model is the part after the slash.
     info = catalog.get(name.rsplit("/", 1)[-1])
     if info is None:
-        raise ApiError(404, f"The model '{name}' does not exist or you do not have access to it.",
-                       param="model", code="model_not_found")  # fmt: skip
+        raise ApiError(
+            404,
+            f"The model '{name}' does not exist or you do not have access to it.",
+            param="model",
+            code="model_not_found",
+        )
     return info
 
 
 def integer(value: Any, param: str) -> int:
     if isinstance(value, bool):
-        raise ApiError(400, f"Invalid type for '{param}': expected an integer.", param=param, code="invalid_type")
+        raise ApiError(
+            400,
+            f"Invalid type for '{param}': expected an integer.",
+            param=param,
+            code="invalid_type",
+        )
     if isinstance(value, int):
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, str) and value.strip().isdigit():
         return int(value.strip())
-    raise ApiError(400, f"Invalid value for '{param}': {value!r} is not an integer.", param=param, code="invalid_value")
+    raise ApiError(
+        400,
+        f"Invalid value for '{param}': {value!r} is not an integer.",
+        param=param,
+        code="invalid_value",
+    )
 
 
 def seconds_of(form: Form, model: ModelInfo, param: str = "seconds") -> int:
@@ -75,8 +117,12 @@ def seconds_of(form: Form, model: ModelInfo, param: str = "seconds") -> int:
     seconds = integer(raw, param)
     if seconds not in model.durations:
         allowed = ", ".join(f"'{d}'" for d in model.durations)
-        raise ApiError(400, f"Invalid value: '{seconds}'. Supported values for {model.id} are: {allowed}.",
-                       param=param, code="invalid_value")  # fmt: skip
+        raise ApiError(
+            400,
+            f"Invalid value: '{seconds}'. Supported values for {model.id} are: {allowed}.",
+            param=param,
+            code="invalid_value",
+        )
     return seconds
 
 
@@ -85,7 +131,12 @@ def size_of(form: Form, model: ModelInfo) -> tuple[int, int]:
     shape = form.fields.get("aspect_ratio")
     for name, value in (("size", raw), ("aspect_ratio", shape)):
         if value is not None and not isinstance(value, str):
-            raise ApiError(400, f"Invalid type for '{name}': expected a string.", param=name, code="invalid_type")
+            raise ApiError(
+                400,
+                f"Invalid type for '{name}': expected a string.",
+                param=name,
+                code="invalid_type",
+            )
     chosen = model.default_size
     if isinstance(raw, str) and raw.strip().lower() != "auto":
         dims = sizes.dimensions(raw)
@@ -93,18 +144,30 @@ def size_of(form: Form, model: ModelInfo) -> tuple[int, int]:
         if dims is not None:
             if f"{dims[0]}x{dims[1]}" not in model.sizes:
                 allowed = ", ".join(f"'{s}'" for s in model.sizes)
-                raise ApiError(400, f"Invalid value: '{raw}'. Supported sizes for {model.id} are: {allowed}.",
-                               param="size", code="invalid_value")  # fmt: skip
+                raise ApiError(
+                    400,
+                    f"Invalid value: '{raw}'. Supported sizes for {model.id} are: {allowed}.",
+                    param="size",
+                    code="invalid_value",
+                )
             return dims
         if wanted is None:
-            raise ApiError(400, f"Invalid value: '{raw}'. Use WIDTHxHEIGHT or a ratio such as 16:9.",
-                           param="size", code="invalid_value")  # fmt: skip
+            raise ApiError(
+                400,
+                f"Invalid value: '{raw}'. Use WIDTHxHEIGHT or a ratio such as 16:9.",
+                param="size",
+                code="invalid_value",
+            )
         chosen = sizes.nearest_by_ratio(model.sizes, wanted)
     elif isinstance(shape, str) and shape.strip().lower() != "auto":
         wanted = sizes.ratio(shape)
         if wanted is None:
-            raise ApiError(400, f"Invalid value: '{shape}'. Use a ratio such as 16:9.",
-                           param="aspect_ratio", code="invalid_value")  # fmt: skip
+            raise ApiError(
+                400,
+                f"Invalid value: '{shape}'. Use a ratio such as 16:9.",
+                param="aspect_ratio",
+                code="invalid_value",
+            )
         chosen = sizes.nearest_by_ratio(model.sizes, wanted)
     dims = sizes.dimensions(chosen)
     assert dims is not None
@@ -113,24 +176,41 @@ def size_of(form: Form, model: ModelInfo) -> tuple[int, int]:
 
 def _check_image_url(url: Any) -> None:
     if not isinstance(url, str):
-        raise ApiError(400, "input_reference.image_url must be a string.", param="input_reference", code="invalid_type")
+        raise ApiError(
+            400,
+            "input_reference.image_url must be a string.",
+            param="input_reference",
+            code="invalid_type",
+        )
     if url.startswith(("https://", "http://")):
         return
     if url.startswith("data:image/") and ";base64," in url:
         try:
             base64.b64decode(url.split(",", 1)[1], validate=True)
         except (binascii.Error, ValueError):
-            raise ApiError(400, "input_reference.image_url holds invalid base64 data.",
-                           param="input_reference", code="invalid_value") from None  # fmt: skip
+            raise ApiError(
+                400,
+                "input_reference.image_url holds invalid base64 data.",
+                param="input_reference",
+                code="invalid_value",
+            ) from None
         return
-    raise ApiError(400, "input_reference.image_url must be an https URL or a base64 data URI of an image.",
-                   param="input_reference", code="invalid_value")  # fmt: skip
+    raise ApiError(
+        400,
+        "input_reference.image_url must be an https URL or a base64 data URI of an image.",
+        param="input_reference",
+        code="invalid_value",
+    )
 
 
 def _check_upload(upload: Upload) -> None:
     if not upload.data.startswith(_IMAGE_MAGIC):
-        raise ApiError(400, f"Invalid file format for '{upload.filename}': upload a PNG, JPEG, GIF or WebP image.",
-                       param="input_reference", code="invalid_value")  # fmt: skip
+        raise ApiError(
+            400,
+            f"Invalid file format for '{upload.filename}': upload a PNG, JPEG, GIF or WebP image.",
+            param="input_reference",
+            code="invalid_value",
+        )
 
 
 def references_of(form: Form, model: ModelInfo) -> int:
@@ -141,13 +221,19 @@ def references_of(form: Form, model: ModelInfo) -> int:
             if "image_url" in item:
                 _check_image_url(item["image_url"])
             elif not isinstance(item.get("file_id"), str):
-                raise ApiError(400, "input_reference needs exactly one of 'image_url' or 'file_id'.",
-                               param="input_reference", code="invalid_value")  # fmt: skip
+                raise ApiError(
+                    400,
+                    "input_reference needs exactly one of 'image_url' or 'file_id'.",
+                    param="input_reference",
+                    code="invalid_value",
+                )
         elif isinstance(item, str) and item.lstrip().startswith("{"):
             try:
                 parsed = json.loads(item)
             except json.JSONDecodeError:
-                raise ApiError(400, "input_reference is not valid JSON.", param="input_reference") from None
+                raise ApiError(
+                    400, "input_reference is not valid JSON.", param="input_reference"
+                ) from None
             _check_image_url(parsed.get("image_url") if isinstance(parsed, dict) else None)
         else:
             _check_image_url(item)
@@ -156,16 +242,24 @@ def references_of(form: Form, model: ModelInfo) -> int:
         _check_upload(upload)
     count = len(items) + len(uploads)
     if count > model.max_references:
-        raise ApiError(400, f"{model.id} accepts at most {model.max_references} reference image(s); got {count}.",
-                       param="input_reference", code="invalid_value")  # fmt: skip
+        raise ApiError(
+            400,
+            f"{model.id} accepts at most {model.max_references} reference image(s); got {count}.",
+            param="input_reference",
+            code="invalid_value",
+        )
     return count
 
 
 def _check_optional(form: Form, model: ModelInfo) -> None:
     negative = form.fields.get("negative_prompt")
     if negative is not None and (not isinstance(negative, str) or len(negative) > 5000):
-        raise ApiError(400, "'negative_prompt' must be a string of at most 5000 characters.",
-                       param="negative_prompt", code="invalid_value")  # fmt: skip
+        raise ApiError(
+            400,
+            "'negative_prompt' must be a string of at most 5000 characters.",
+            param="negative_prompt",
+            code="invalid_value",
+        )
     if "n" in form.fields and not 1 <= integer(form.fields["n"], "n") <= 4:
         raise ApiError(400, "'n' must be between 1 and 4.", param="n", code="invalid_value")
     metadata = form.fields.get("metadata")
@@ -177,22 +271,42 @@ def _check_optional(form: Form, model: ModelInfo) -> None:
     if "metadata" in form.fields and not (
         isinstance(metadata, dict) and all(isinstance(v, str) for v in metadata.values())
     ):
-        raise ApiError(400, "'metadata' must be an object of string values.", param="metadata", code="invalid_value")
+        raise ApiError(
+            400,
+            "'metadata' must be an object of string values.",
+            param="metadata",
+            code="invalid_value",
+        )
     video = form.fields.get("input_video")
     if video is not None:
         if "v2v" not in model.modes:
-            raise ApiError(400, f"{model.id} does not take an input video.", param="input_video", code="invalid_value")
-        if not isinstance(video, str) or not video.startswith(("https://", "http://", "data:video/")):
-            raise ApiError(400, "'input_video' must be a URL or a data URI of a video.",
-                           param="input_video", code="invalid_value")  # fmt: skip
+            raise ApiError(
+                400,
+                f"{model.id} does not take an input video.",
+                param="input_video",
+                code="invalid_value",
+            )
+        if not isinstance(video, str) or not video.startswith(
+            ("https://", "http://", "data:video/")
+        ):
+            raise ApiError(
+                400,
+                "'input_video' must be a URL or a data URI of a video.",
+                param="input_video",
+                code="invalid_value",
+            )
 
 
 def emulator_controls(form: Form) -> tuple[str, float | None, Fraction]:
     """The emulator's own passthrough fields: outcome, job duration, frame rate."""
     outcome = form.fields.get("emulator_outcome", "completed")
     if outcome not in OUTCOMES:
-        raise ApiError(400, f"emulator_outcome must be one of {', '.join(OUTCOMES)}.",
-                       param="emulator_outcome", code="invalid_value")  # fmt: skip
+        raise ApiError(
+            400,
+            f"emulator_outcome must be one of {', '.join(OUTCOMES)}.",
+            param="emulator_outcome",
+            code="invalid_value",
+        )
     job_seconds: float | None = None
     if "emulator_job_seconds" in form.fields:
         try:
@@ -200,8 +314,12 @@ def emulator_controls(form: Form) -> tuple[str, float | None, Fraction]:
         except (TypeError, ValueError):
             job_seconds = -1.0
         if not 0 <= job_seconds <= 86400:
-            raise ApiError(400, "emulator_job_seconds must be a number of seconds.",
-                           param="emulator_job_seconds", code="invalid_value")  # fmt: skip
+            raise ApiError(
+                400,
+                "emulator_job_seconds must be a number of seconds.",
+                param="emulator_job_seconds",
+                code="invalid_value",
+            )
     fps = DEFAULT_FPS
     if "fps" in form.fields:
         try:
@@ -209,7 +327,9 @@ def emulator_controls(form: Form) -> tuple[str, float | None, Fraction]:
         except (ValueError, ZeroDivisionError):
             fps = Fraction(0)
         if not 1 <= fps <= 120:
-            raise ApiError(400, "'fps' must be a number between 1 and 120.", param="fps", code="invalid_value")
+            raise ApiError(
+                400, "'fps' must be a number between 1 and 120.", param="fps", code="invalid_value"
+            )
     return outcome, job_seconds, fps
 
 

@@ -60,7 +60,11 @@ class VideoApi:
 
     def video_object(self, record: VideoRecord, request: Request) -> dict[str, Any]:
         status, progress, finished = lifecycle(record, self.clock())
-        cost = None if record.price_per_second is None else round(record.price_per_second * record.seconds, 6)
+        cost = (
+            None
+            if record.price_per_second is None
+            else round(record.price_per_second * record.seconds, 6)
+        )
         metadata: dict[str, Any] = {
             **record.extra.get("metadata", {}),
             "model": record.model,
@@ -76,11 +80,16 @@ class VideoApi:
             expires_at = int(finished + record.expires_after)
             metadata["cost"] = cost
             origin = self.config.media_base_url or request.origin
-            output = {"url": origin + signed_path(self.store.signing_key, record.id, "video", expires_at)}
+            output = {
+                "url": origin + signed_path(self.store.signing_key, record.id, "video", expires_at)
+            }
         elif status in ("failed", "cancelled"):
             metadata["cost"] = 0.0
             if status == "failed":
-                error = {"code": "generation_failed", "message": "The emulator was asked to fail this job."}
+                error = {
+                    "code": "generation_failed",
+                    "message": "The emulator was asked to fail this job.",
+                }
         else:
             metadata["cost_estimate"] = cost
         return {
@@ -117,9 +126,16 @@ class VideoApi:
     # -- creating ------------------------------------------------------------
 
     def _record(
-        self, form: Form, prompt: str, model_id: str, seconds: int, size: tuple[int, int],
-        price: float | None, references: int = 0, remixed_from: str | None = None,
-    ) -> VideoRecord:  # fmt: skip
+        self,
+        form: Form,
+        prompt: str,
+        model_id: str,
+        seconds: int,
+        size: tuple[int, int],
+        price: float | None,
+        references: int = 0,
+        remixed_from: str | None = None,
+    ) -> VideoRecord:
         outcome, job_seconds, fps = validation.emulator_controls(form)
         extra = validation.passthrough(form)
         metadata = form.fields.get("metadata")
@@ -150,31 +166,53 @@ class VideoApi:
         prompt, model, seconds, size, references = validation.check_create(form)
         price = model.price_for(f"{size[0]}x{size[1]}")
         record = self._record(
-            form, prompt, model.id, seconds, size,
-            None if price is None else price.usd_per_second, references,
-        )  # fmt: skip
+            form,
+            prompt,
+            model.id,
+            seconds,
+            size,
+            None if price is None else price.usd_per_second,
+            references,
+        )
         return Response.json(202, self.video_object(record, request))
 
     def _completed_source(self, video_id: str, action: str) -> VideoRecord:
         source = self._existing(video_id)
         status, _, _ = lifecycle(source, self.clock())
         if status != "completed":
-            raise ApiError(400, f"Only completed videos can be used to {action}; this one is {status}.",
-                           code="invalid_state")  # fmt: skip
+            raise ApiError(
+                400,
+                f"Only completed videos can be used to {action}; this one is {status}.",
+                code="invalid_state",
+            )
         return source
 
-    def _derive(self, request: Request, source: VideoRecord, prompt: str, form: Form,
-                seconds: int, remixed_from: str | None) -> Response:  # fmt: skip
+    def _derive(
+        self,
+        request: Request,
+        source: VideoRecord,
+        prompt: str,
+        form: Form,
+        seconds: int,
+        remixed_from: str | None,
+    ) -> Response:
         record = self._record(
-            form, prompt, source.model, seconds, (source.width, source.height),
-            source.price_per_second, remixed_from=remixed_from,
-        )  # fmt: skip
+            form,
+            prompt,
+            source.model,
+            seconds,
+            (source.width, source.height),
+            source.price_per_second,
+            remixed_from=remixed_from,
+        )
         return Response.json(202, self.video_object(record, request))
 
     def remix(self, request: Request, video_id: str) -> Response:
         form = read_form(request)
         source = self._completed_source(video_id, "remix")
-        return self._derive(request, source, validation.prompt_of(form), form, source.seconds, source.id)
+        return self._derive(
+            request, source, validation.prompt_of(form), form, source.seconds, source.id
+        )
 
     def _source_of(self, form: Form, action: str) -> VideoRecord:
         ref = form.fields.get("video")
@@ -187,13 +225,25 @@ class VideoApi:
             model = validation.model_of(Form())
             dims = validation.size_of(Form(), model)
             return VideoRecord(
-                id="upload", created_at=self.clock(), model=model.id, prompt="", seconds=model.default_seconds,
-                width=dims[0], height=dims[1], fps="24", job_seconds=0, outcome="completed",
+                id="upload",
+                created_at=self.clock(),
+                model=model.id,
+                prompt="",
+                seconds=model.default_seconds,
+                width=dims[0],
+                height=dims[1],
+                fps="24",
+                job_seconds=0,
+                outcome="completed",
                 price_per_second=model.prices[0].usd_per_second if model.prices else None,
                 expires_after=self.config.expires_after,
-            )  # fmt: skip
-        raise ApiError(400, "Missing required parameter: 'video' (an upload or {\"id\": ...}).",
-                       param="video", code="missing_required_parameter")  # fmt: skip
+            )
+        raise ApiError(
+            400,
+            "Missing required parameter: 'video' (an upload or {\"id\": ...}).",
+            param="video",
+            code="missing_required_parameter",
+        )
 
     def edit(self, request: Request) -> Response:
         form = read_form(request)
@@ -206,12 +256,20 @@ class VideoApi:
         prompt = validation.prompt_of(form)
         source = self._source_of(form, "extend")
         if "seconds" not in form.fields:
-            raise ApiError(400, "Missing required parameter: 'seconds'.", param="seconds",
-                           code="missing_required_parameter")  # fmt: skip
+            raise ApiError(
+                400,
+                "Missing required parameter: 'seconds'.",
+                param="seconds",
+                code="missing_required_parameter",
+            )
         extra = validation.integer(form.fields["seconds"], "seconds")
         if extra not in (4, 8, 12, 16, 20):
-            raise ApiError(400, f"Invalid value: '{extra}'. Supported values are: '4', '8', '12', '16' and '20'.",
-                           param="seconds", code="invalid_value")  # fmt: skip
+            raise ApiError(
+                400,
+                f"Invalid value: '{extra}'. Supported values are: '4', '8', '12', '16' and '20'.",
+                param="seconds",
+                code="invalid_value",
+            )
         # The extended video's `seconds` is the stitched total.
         return self._derive(request, source, prompt, form, source.seconds + extra, None)
 
@@ -229,28 +287,46 @@ class VideoApi:
     def list(self, request: Request) -> Response:
         order = request.arg("order") or "desc"
         if order not in ("asc", "desc"):
-            raise ApiError(400, "'order' must be 'asc' or 'desc'.", param="order", code="invalid_value")
+            raise ApiError(
+                400, "'order' must be 'asc' or 'desc'.", param="order", code="invalid_value"
+            )
         raw_limit = request.arg("limit") or "20"
         if not raw_limit.isdigit() or not 0 <= int(raw_limit) <= 100:
-            raise ApiError(400, "'limit' must be an integer between 0 and 100.", param="limit", code="invalid_value")
+            raise ApiError(
+                400,
+                "'limit' must be an integer between 0 and 100.",
+                param="limit",
+                code="invalid_value",
+            )
         after = request.arg("after")
         if after is not None and self.store.get(after) is None:
-            raise ApiError(400, f"No video found with id '{after}' to page after.", param="after", code="invalid_value")
+            raise ApiError(
+                400,
+                f"No video found with id '{after}' to page after.",
+                param="after",
+                code="invalid_value",
+            )
         records, has_more = self.store.page(after, int(raw_limit), order == "desc")
         data = [self.video_object(r, request) for r in records]
-        return Response.json(200, {
-            "object": "list",
-            "data": data,
-            "first_id": data[0]["id"] if data else None,
-            "last_id": data[-1]["id"] if data else None,
-            "has_more": has_more,
-        })  # fmt: skip
+        return Response.json(
+            200,
+            {
+                "object": "list",
+                "data": data,
+                "first_id": data[0]["id"] if data else None,
+                "last_id": data[-1]["id"] if data else None,
+                "has_more": has_more,
+            },
+        )
 
     def _finished_asset(self, record: VideoRecord, variant: str, request: Request) -> Response:
         status, _, finished = lifecycle(record, self.clock())
         if status != "completed" or finished is None:
-            raise ApiError(400, f"The video is not ready for download; its status is {status}.",
-                           code="video_not_ready")  # fmt: skip
+            raise ApiError(
+                400,
+                f"The video is not ready for download; its status is {status}.",
+                code="video_not_ready",
+            )
         if self.clock() > finished + record.expires_after:
             raise ApiError(404, "The video's assets have expired.", code="video_expired")
         return asset_response(request, self.renderer.render(record, variant), variant, record.id)
@@ -258,20 +334,31 @@ class VideoApi:
     def content(self, request: Request, video_id: str) -> Response:
         variant = request.arg("variant") or "video"
         if variant not in VARIANTS:
-            raise ApiError(400, "'variant' must be one of video, thumbnail, spritesheet.",
-                           param="variant", code="invalid_value")  # fmt: skip
+            raise ApiError(
+                400,
+                "'variant' must be one of video, thumbnail, spritesheet.",
+                param="variant",
+                code="invalid_value",
+            )
         return self._finished_asset(self._existing(video_id), variant, request)
 
     def media(self, request: Request, video_id: str, variant: str) -> Response:
         """A signed output URL: no API key, and like S3, none may be sent."""
         if "authorization" in request.headers:
-            raise ApiError(400, "Only one auth mechanism allowed: this URL is signed, do not send an "
-                           "Authorization header.", code="invalid_argument")  # fmt: skip
+            raise ApiError(
+                400,
+                "Only one auth mechanism allowed: this URL is signed, do not send an "
+                "Authorization header.",
+                code="invalid_argument",
+            )
         expires = request.arg("expires") or ""
         given = request.arg("signature") or ""
         record = self.store.get(video_id)
-        if record is None or variant not in VARIANTS or not expires.isdigit() or given != signature(
-            self.store.signing_key, video_id, variant, int(expires)
+        if (
+            record is None
+            or variant not in VARIANTS
+            or not expires.isdigit()
+            or given != signature(self.store.signing_key, video_id, variant, int(expires))
         ):
             raise ApiError(403, "The request signature does not match.", code="signature_mismatch")
         if self.clock() > int(expires):
@@ -284,10 +371,19 @@ class VideoApi:
         form = read_form(request)
         name = form.fields.get("name")
         if not isinstance(name, str) or not 1 <= len(name) <= 80:
-            raise ApiError(400, "'name' must be a string of 1 to 80 characters.", param="name", code="invalid_value")
+            raise ApiError(
+                400,
+                "'name' must be a string of 1 to 80 characters.",
+                param="name",
+                code="invalid_value",
+            )
         if not form.uploads.get("video"):
-            raise ApiError(400, "Missing required parameter: 'video' (a file upload).", param="video",
-                           code="missing_required_parameter")  # fmt: skip
+            raise ApiError(
+                400,
+                "Missing required parameter: 'video' (a file upload).",
+                param="video",
+                code="missing_required_parameter",
+            )
         character_id = validation.new_id("char")
         created = int(self.clock())
         self.store.add_character(character_id, name, created)
@@ -296,7 +392,9 @@ class VideoApi:
     def get_character(self, request: Request, character_id: str) -> Response:
         found = self.store.get_character(character_id)
         if found is None:
-            raise ApiError(404, f"Character '{character_id}' not found.", code="character_not_found")
+            raise ApiError(
+                404, f"Character '{character_id}' not found.", code="character_not_found"
+            )
         return Response.json(200, {"id": found[0], "name": found[1], "created_at": found[2]})
 
 
@@ -304,4 +402,6 @@ def _json_object(text: str, param: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError:
-        raise ApiError(400, f"'{param}' is not valid JSON.", param=param, code="invalid_value") from None
+        raise ApiError(
+            400, f"'{param}' is not valid JSON.", param=param, code="invalid_value"
+        ) from None

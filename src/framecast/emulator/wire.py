@@ -48,7 +48,9 @@ class Response:
     headers: list[tuple[str, str]] = field(default_factory=list)
 
     @classmethod
-    def json(cls, status: int, payload: Any, headers: list[tuple[str, str]] | None = None) -> Response:
+    def json(
+        cls, status: int, payload: Any, headers: list[tuple[str, str]] | None = None
+    ) -> Response:
         body = json.dumps(payload, separators=(",", ":")).encode()
         return cls(status, body, [("content-type", "application/json"), *(headers or [])])
 
@@ -61,7 +63,7 @@ class ApiError(Exception):
         status: int,
         message: str,
         *,
-        type: str = "invalid_request_error",  # noqa: A002 - the envelope's own field name
+        type: str = "invalid_request_error",
         code: str | None = None,
         param: str | None = None,
         headers: list[tuple[str, str]] | None = None,

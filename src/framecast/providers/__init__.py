@@ -36,7 +36,8 @@ def get_provider(name: str) -> type[Provider]:
     plugin = _plugins().get(name)
     if plugin is None:
         raise UsageError(
-            f"Unknown provider {name!r}.", hint=f"Choose one of: {', '.join(available_providers())}."
+            f"Unknown provider {name!r}.",
+            hint=f"Choose one of: {', '.join(available_providers())}.",
         )
     loaded: type[Provider] = plugin.load()  # type: ignore[attr-defined]
     return loaded

@@ -87,5 +87,7 @@ class Provider(ABC):
         self, job: Job, variant: Variant, *, headers: dict[str, str] | None = None
     ) -> Iterator[httpx.Response]:
         asset = self.asset(job, variant)
-        with self.http.stream(asset.url, authenticated=asset.authenticated, headers=headers) as response:
+        with self.http.stream(
+            asset.url, authenticated=asset.authenticated, headers=headers
+        ) as response:
             yield response

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import mimetypes
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from framecast.domain import Job, JobError, JobRequest, JobStatus, normalise_status
 from framecast.errors import ProviderUnavailable
@@ -43,13 +43,17 @@ def _number(value: Any) -> float | None:
 
 class OpenAIProvider(Provider):
     name = "openai"
-    key_env_var = "OPENAI_API_KEY"
-    base_url_env_var = "OPENAI_BASE_URL"
+    key_env_var: ClassVar[str | None] = "OPENAI_API_KEY"
+    base_url_env_var: ClassVar[str | None] = "OPENAI_BASE_URL"
     default_base_url = "https://api.openai.com/v1"
     capabilities = Capabilities(
-        uploads=True, native_n=False, dry_run=False, webhooks=False, idempotency=False,
+        uploads=True,
+        native_n=False,
+        dry_run=False,
+        webhooks=False,
+        idempotency=False,
         variants=("video", "thumbnail", "spritesheet"),
-    )  # fmt: skip
+    )
 
     def submit(self, request: JobRequest) -> Job:
         # The official clients send multipart, which also carries file uploads.
@@ -87,18 +91,22 @@ class OpenAIProvider(Provider):
     def asset(self, job: Job, variant: Variant) -> Asset:
         if variant == "video" and job.output_url:
             return Asset(job.output_url, authenticated=False)
-        return Asset(f"{self.base_url}/videos/{job.id}/content?variant={variant}", authenticated=True)
+        return Asset(
+            f"{self.base_url}/videos/{job.id}/content?variant={variant}", authenticated=True
+        )
 
     def _json(self, payload: Any) -> dict[str, Any]:
         if not isinstance(payload, dict) or not isinstance(payload.get("id"), str):
-            raise ProviderUnavailable(f"{self.base_url} answered with something that is not a video object.")
+            raise ProviderUnavailable(
+                f"{self.base_url} answered with something that is not a video object."
+            )
         return payload
 
     def _job(self, data: dict[str, Any], poll_after_ms: str | None) -> Job:
         raw_status = data.get("status")
         status = normalise_status(raw_status)
-        metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
-        output = data.get("output") if isinstance(data.get("output"), dict) else {}
+        metadata = _mapping(data.get("metadata"))
+        output = _mapping(data.get("output"))
         error = data.get("error")
         seconds = _number(data.get("seconds"))
         progress = _number(data.get("progress"))
@@ -109,21 +117,34 @@ class OpenAIProvider(Provider):
             # An unknown word is treated as still running; raw_status keeps it.
             status=status or JobStatus.IN_PROGRESS,
             raw_status=None if status else str(raw_status),
-            model=data.get("model") if isinstance(data.get("model"), str) else None,
+            model=_text(data.get("model")),
             progress=None if progress is None else max(0, min(100, int(progress))),
-            prompt=data.get("prompt") if isinstance(data.get("prompt"), str) else None,
+            prompt=_text(data.get("prompt")),
             seconds=None if seconds is None else int(seconds),
-            size=data.get("size") if isinstance(data.get("size"), str) else None,
+            size=_text(data.get("size")),
             created_at=_number(data.get("created_at")),
             completed_at=_number(data.get("completed_at")),
             expires_at=_number(data.get("expires_at")),
-            output_url=output.get("url") if isinstance(output.get("url"), str) else None,
-            error=JobError(
-                code=str(error.get("code")) if error.get("code") is not None else None,
-                message=str(error.get("message") or "the provider gave no reason"),
-            ) if isinstance(error, dict) else None,
+            output_url=_text(output.get("url")),
+            error=_job_error(error) if isinstance(error, dict) else None,
             cost=_number(metadata.get("cost")),
             cost_estimate=_number(metadata.get("cost_estimate")),
-            currency=metadata.get("cost_currency") if isinstance(metadata.get("cost_currency"), str) else None,
+            currency=_text(metadata.get("cost_currency")),
             poll_after=None if hint is None else hint / 1000,
-        )  # fmt: skip
+        )
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _job_error(error: dict[str, Any]) -> JobError:
+    code = error.get("code")
+    return JobError(
+        code=None if code is None else str(code),
+        message=str(error.get("message") or "the provider gave no reason"),
+    )

@@ -1,0 +1,1 @@
+complete --command framecast --no-files --arguments "(env _FRAMECAST_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=get-args _TYPER_COMPLETE_ARGS=(commandline -cp) framecast)" --condition "env _FRAMECAST_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=is-args _TYPER_COMPLETE_ARGS=(commandline -cp) framecast"

@@ -1,0 +1,69 @@
+"""The README, --help, .ci/run and completions/ describe what the code does."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from framecast.cli import app
+from framecast.cli.completions import scripts
+from framecast.errors import EXIT_CODE_MEANINGS
+from tests.conftest import invoke
+
+ROOT = Path(__file__).parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+MAIN_JOB = (
+    'pip install . && framecast generate "a paper boat drifting down a rainy street" '
+    "--provider emulator -o boat.mp4"
+)
+TEST_COMMAND = "pip install '.[test]' && python -m pytest -n auto"
+
+
+def code_blocks(text: str) -> list[str]:
+    return re.findall(r"```sh\n(.*?)```", text, flags=re.S)
+
+
+def test_readme_starts_with_the_two_setup_commands_in_order() -> None:
+    blocks = code_blocks(README)
+    assert blocks[0].strip() == MAIN_JOB
+    assert blocks[1].strip() == TEST_COMMAND
+
+
+def test_ci_runs_exactly_the_readme_test_command() -> None:
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    commands = [
+        line.strip()
+        for line in ci.splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    assert TEST_COMMAND in commands
+    assert "exit 1" in ci and '"$status" -eq 5' in ci, "no tests collected must fail CI"
+
+
+def test_every_command_is_documented() -> None:
+    names = [command.name or command.callback.__name__ for command in app.registered_commands]  # type: ignore[union-attr]
+    assert names == ["generate", "status", "wait", "download", "emulator"]
+    for name in names:
+        assert f"### `framecast {name}" in README
+        result = invoke(name, "--help")
+        assert result.exit_code == 0
+        assert result.stdout.startswith(f"Usage: framecast {name}")
+
+
+def test_readme_exit_code_table_matches_the_code() -> None:
+    rows = dict(re.findall(r"^\| (\d+) \| (.+?) \|$", README, flags=re.M))
+    assert rows == {str(int(code)): meaning for code, meaning in EXIT_CODE_MEANINGS.items()}
+
+
+def test_help_lists_the_exit_codes() -> None:
+    result = invoke("--help")
+    for code, meaning in EXIT_CODE_MEANINGS.items():
+        assert f"{int(code):>3}  {meaning}" in result.stdout
+
+
+def test_completions_are_current() -> None:
+    for name, text in scripts().items():
+        path = ROOT / "completions" / name
+        assert path.read_text(encoding="utf-8") == text, (
+            "regenerate: python -m framecast.cli.completions"
+        )

@@ -1,0 +1,63 @@
+"""Status normalisation across provider vocabularies, and the request record."""
+
+from __future__ import annotations
+
+import pytest
+
+from framecast.domain import TERMINAL, JobRequest, JobStatus, normalise_status
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("queued", JobStatus.QUEUED),
+        ("pending", JobStatus.QUEUED),
+        ("IN_QUEUE", JobStatus.QUEUED),
+        ("in_progress", JobStatus.IN_PROGRESS),
+        ("IN_PROGRESS", JobStatus.IN_PROGRESS),
+        ("processing", JobStatus.IN_PROGRESS),
+        ("generating", JobStatus.IN_PROGRESS),
+        ("delivering", JobStatus.IN_PROGRESS),
+        ("in-progress", JobStatus.IN_PROGRESS),
+        ("completed", JobStatus.COMPLETED),
+        ("COMPLETED", JobStatus.COMPLETED),
+        ("done", JobStatus.COMPLETED),
+        ("succeeded", JobStatus.COMPLETED),
+        ("failed", JobStatus.FAILED),
+        ("FAILED", JobStatus.FAILED),
+        ("cancelled", JobStatus.CANCELLED),
+        ("CANCELED", JobStatus.CANCELLED),
+        ("CANCELLED", JobStatus.CANCELLED),
+        ("expired", JobStatus.EXPIRED),
+    ],
+)
+def test_every_provider_vocabulary_normalises(raw: str, expected: JobStatus) -> None:
+    assert normalise_status(raw) is expected
+
+
+@pytest.mark.parametrize("raw", ["unknown", "rendering", "", None, 3, {"status": "x"}])
+def test_unknown_values_are_reported_as_unknown_not_raised(raw: object) -> None:
+    assert normalise_status(raw) is None
+
+
+def test_terminal_set() -> None:
+    assert {s for s in JobStatus if s.terminal} == set(TERMINAL)
+    assert {
+        JobStatus.COMPLETED,
+        JobStatus.FAILED,
+        JobStatus.CANCELLED,
+        JobStatus.EXPIRED,
+    } == TERMINAL
+
+
+def test_request_record_is_json_ready() -> None:
+    request = JobRequest("p", model="sora-2", seconds=4, images=("a.png",), params={"n": 2})
+    assert request.to_record() == {
+        "prompt": "p",
+        "model": "sora-2",
+        "seconds": 4,
+        "size": None,
+        "images": ["a.png"],
+        "negative_prompt": None,
+        "params": {"n": 2},
+    }

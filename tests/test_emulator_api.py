@@ -1,0 +1,332 @@
+"""The emulator's HTTP surface, spoken to directly over a loopback socket."""
+
+from __future__ import annotations
+
+import base64
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from framecast.emulator import EmulatorConfig
+from tests.conftest import Served, probe_mp4, serve
+
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(32)
+
+
+@pytest.fixture(params=["/v1", "/openai/v1"])
+def api(request: pytest.FixtureRequest, emulator: Served) -> Iterator[httpx.Client]:
+    with httpx.Client(
+        base_url=emulator.origin + request.param, headers={"Authorization": "Bearer sk-x"}
+    ) as client:
+        yield client
+
+
+def finished(client: httpx.Client, video_id: str) -> dict[str, object]:
+    for _ in range(200):
+        body = client.get(f"/videos/{video_id}").json()
+        if body["status"] not in ("queued", "in_progress"):
+            return body  # type: ignore[no-any-return]
+        time.sleep(0.02)
+    raise AssertionError("the emulated job never finished")
+
+
+def test_lifecycle_queued_in_progress_completed(api: httpx.Client) -> None:
+    created = api.post("/videos", json={"prompt": "a fox", "seconds": "8", "size": "1280x720"})
+    assert created.status_code == 202
+    body = created.json()
+    assert body["object"] == "video"
+    assert (body["status"], body["progress"], body["seconds"], body["size"]) == (
+        "queued",
+        0,
+        "8",
+        "1280x720",
+    )
+    assert body["output"] is None and body["completed_at"] is None and body["expires_at"] is None
+    assert body["metadata"]["cost_estimate"] == pytest.approx(0.8)
+    assert "cost" not in body["metadata"]
+
+    statuses, hints = set(), set()
+    while True:
+        polled = api.get(f"/videos/{body['id']}")
+        view = polled.json()
+        statuses.add(view["status"])
+        if view["status"] == "completed":
+            assert "openai-poll-after-ms" not in polled.headers
+            break
+        hints.add(int(polled.headers["openai-poll-after-ms"]))
+        assert 0 <= view["progress"] <= 99
+        time.sleep(0.02)
+    assert statuses >= {"in_progress", "completed"}
+    assert all(100 <= h <= 2000 for h in hints)
+    assert view["progress"] == 100
+    assert view["metadata"]["cost"] == pytest.approx(0.8)
+    assert view["metadata"]["provider"] == "emulator"
+    assert view["expires_at"] - view["completed_at"] == 3600
+    assert view["output"]["url"].startswith(
+        api.base_url.copy_with(path="/media/").__str__().rstrip("/")
+    )
+
+
+def test_validation_errors_use_the_openai_envelope(api: httpx.Client) -> None:
+    cases = [
+        ({"seconds": 4}, 400, "prompt", "missing_required_parameter"),
+        ({"prompt": "x", "seconds": 5}, 400, "seconds", "invalid_value"),
+        ({"prompt": "x", "size": "1000x1000"}, 400, "size", "invalid_value"),
+        ({"prompt": "x", "size": "big"}, 400, "size", "invalid_value"),
+        ({"prompt": "x", "model": "nope"}, 404, "model", "model_not_found"),
+        ({"prompt": "x", "n": 9}, 400, "n", "invalid_value"),
+        ({"prompt": "x", "negative_prompt": "y" * 5001}, 400, "negative_prompt", "invalid_value"),
+        (
+            {"prompt": "x", "input_reference": {"image_url": "ftp://nope"}},
+            400,
+            "input_reference",
+            "invalid_value",
+        ),
+        (
+            {"prompt": "x", "input_video": "https://example.invalid/v.mp4"},
+            400,
+            "input_video",
+            "invalid_value",
+        ),
+    ]
+    for body, status, param, code in cases:
+        answer = api.post("/videos", json=body)
+        assert answer.status_code == status, body
+        error = answer.json()["error"]
+        assert set(error) == {"message", "type", "param", "code"}
+        assert (error["param"], error["code"]) == (param, code), body
+
+
+def test_unknown_fields_pass_through_and_aliases_are_accepted(api: httpx.Client) -> None:
+    answer = api.post(
+        "/videos",
+        json={
+            "prompt": "x",
+            "duration": 12,
+            "aspect_ratio": "9:16",
+            "style": "noir",
+            "user": "u-1",
+            "metadata": {"team": "a"},
+        },
+    )
+    assert answer.status_code == 202
+    body = answer.json()
+    assert (body["seconds"], body["size"]) == ("12", "720x1280")
+    assert body["metadata"]["team"] == "a"
+
+
+def test_multipart_uploads_urls_and_data_uris(api: httpx.Client) -> None:
+    data_uri = "data:image/png;base64," + base64.b64encode(PNG).decode()
+    uploaded = api.post(
+        "/videos",
+        data={"prompt": "x", "seconds": "4"},
+        files={"input_reference": ("a.png", PNG, "image/png")},
+    )
+    by_url = api.post(
+        "/videos",
+        data={"prompt": "x", "input_reference": "https://example.invalid/a.png"},
+        files={"unused": ("", b"", "text/plain")},
+    )
+    by_data_uri = api.post(
+        "/videos", json={"prompt": "x", "input_reference": {"image_url": data_uri}}
+    )
+    not_an_image = api.post(
+        "/videos",
+        data={"prompt": "x"},
+        files={"input_reference": ("a.txt", b"hello", "text/plain")},
+    )
+    too_many = api.post(
+        "/videos",
+        data={"prompt": "x"},
+        files=[
+            ("input_reference[]", ("a.png", PNG, "image/png")),
+            ("input_reference[]", ("b.png", PNG, "image/png")),
+        ],
+    )
+
+    assert [r.status_code for r in (uploaded, by_url, by_data_uri)] == [202, 202, 202]
+    assert not_an_image.status_code == 400
+    assert too_many.status_code == 400
+    assert "at most 1 reference" in too_many.json()["error"]["message"]
+
+
+def test_grok_takes_an_input_video(api: httpx.Client) -> None:
+    answer = api.post(
+        "/videos",
+        json={
+            "prompt": "x",
+            "model": "grok-imagine-video",
+            "input_video": "https://example.invalid/v.mp4",
+        },
+    )
+    assert answer.status_code == 202
+    assert answer.json()["size"] == "1365x768"
+
+
+def test_provider_prefixed_model_routes_to_the_model(api: httpx.Client) -> None:
+    answer = api.post("/videos", json={"prompt": "x", "model": "openai/sora-2"})
+    assert answer.status_code == 202
+
+
+def test_list_pagination(api: httpx.Client) -> None:
+    ids = [api.post("/videos", json={"prompt": f"p{i}"}).json()["id"] for i in range(5)]
+
+    first = api.get("/videos", params={"limit": 2, "order": "asc"}).json()
+    second = api.get(
+        "/videos", params={"limit": 2, "order": "asc", "after": first["last_id"]}
+    ).json()
+    newest = api.get("/videos", params={"limit": 1}).json()
+
+    assert [v["id"] for v in first["data"]] == ids[:2] and first["has_more"] is True
+    assert [v["id"] for v in second["data"]] == ids[2:4]
+    assert newest["first_id"] == ids[-1]
+    assert api.get("/videos", params={"order": "sideways"}).status_code == 400
+    assert api.get("/videos", params={"limit": 101}).status_code == 400
+    assert api.get("/videos", params={"after": "video_unknown"}).status_code == 400
+
+
+def test_delete_and_not_found(api: httpx.Client) -> None:
+    video_id = api.post("/videos", json={"prompt": "x"}).json()["id"]
+
+    deleted = api.delete(f"/videos/{video_id}")
+
+    assert deleted.json() == {"id": video_id, "object": "video.deleted", "deleted": True}
+    gone = api.get(f"/videos/{video_id}")
+    assert gone.status_code == 404
+    assert gone.json()["error"]["code"] == "video_not_found"
+
+
+def test_content_variants_and_byte_ranges(api: httpx.Client) -> None:
+    video_id = api.post("/videos", json={"prompt": "x", "size": "1280x720"}).json()["id"]
+    early = api.get(f"/videos/{video_id}/content")
+    assert early.status_code == 400
+    assert early.json()["error"]["code"] == "video_not_ready"
+    finished(api, video_id)
+
+    video = api.get(f"/videos/{video_id}/content")
+    thumb = api.get(f"/videos/{video_id}/content", params={"variant": "thumbnail"})
+    tail = api.get(f"/videos/{video_id}/content", headers={"Range": "bytes=-100"})
+    middle = api.get(
+        f"/videos/{video_id}/content",
+        headers={"Range": "bytes=100-199", "If-Range": video.headers["etag"]},
+    )
+    stale = api.get(
+        f"/videos/{video_id}/content", headers={"Range": "bytes=100-199", "If-Range": '"other"'}
+    )
+    beyond = api.get(
+        f"/videos/{video_id}/content", headers={"Range": f"bytes={len(video.content)}-"}
+    )
+
+    assert video.headers["content-type"] == "video/mp4"
+    assert probe_mp4(video.content).width == 1280
+    assert thumb.headers["content-type"] == "image/png" and thumb.content.startswith(b"\x89PNG")
+    assert tail.status_code == 206 and tail.content == video.content[-100:]
+    assert middle.status_code == 206 and middle.content == video.content[100:200]
+    assert middle.headers["content-range"] == f"bytes 100-199/{len(video.content)}"
+    assert stale.status_code == 200 and stale.content == video.content
+    assert beyond.status_code == 416
+    assert api.get(f"/videos/{video_id}/content", params={"variant": "gif"}).status_code == 400
+
+
+def test_signed_media_urls(api: httpx.Client) -> None:
+    video_id = api.post("/videos", json={"prompt": "x"}).json()["id"]
+    url = str(finished(api, video_id)["output"]["url"])  # type: ignore[index]
+
+    plain = httpx.get(url)
+    with_key = httpx.get(url, headers={"Authorization": "Bearer sk-x"})
+    tampered = httpx.get(url.replace("signature=", "signature=0"))
+
+    assert plain.status_code == 200 and plain.headers["content-type"] == "video/mp4"
+    assert with_key.status_code == 400, "a signed URL must not also get the API key"
+    assert tampered.status_code == 403
+
+
+def test_expired_assets() -> None:
+    served = serve(EmulatorConfig(job_seconds=0.0, expires_after=0.0))
+    try:
+        with httpx.Client(
+            base_url=served.base_url, headers={"Authorization": "Bearer k"}
+        ) as client:
+            body = client.post("/videos", json={"prompt": "x"}).json()
+            time.sleep(1.1)
+            view = client.get(f"/videos/{body['id']}").json()
+            content = client.get(f"/videos/{body['id']}/content")
+            media = httpx.get(view["output"]["url"])
+    finally:
+        served.server.stop()
+    assert content.status_code == 404 and content.json()["error"]["code"] == "video_expired"
+    assert media.status_code == 403 and media.json()["error"]["code"] == "url_expired"
+
+
+def test_remix_edit_extend_and_characters(api: httpx.Client) -> None:
+    source = api.post("/videos", json={"prompt": "x", "seconds": 8, "size": "1280x720"}).json()[
+        "id"
+    ]
+    assert (
+        api.post(f"/videos/{source}/remix", json={"prompt": "y"}).status_code == 400
+    )  # not finished yet
+    finished(api, source)
+
+    remix = api.post(f"/videos/{source}/remix", json={"prompt": "y"}).json()
+    edit = api.post("/videos/edits", json={"prompt": "z", "video": {"id": source}}).json()
+    extension = api.post(
+        "/videos/extensions", json={"prompt": "more", "seconds": "4", "video": {"id": source}}
+    ).json()
+    character = api.post(
+        "/videos/characters", data={"name": "Ada"}, files={"video": ("c.mp4", b"....", "video/mp4")}
+    )
+
+    assert remix["remixed_from_video_id"] == source and remix["size"] == "1280x720"
+    assert edit["seconds"] == "8"
+    assert extension["seconds"] == "12", "an extension reports the stitched total"
+    assert character.status_code == 200
+    fetched = api.get(f"/videos/characters/{character.json()['id']}").json()
+    assert fetched["name"] == "Ada"
+    assert api.get("/videos/characters/char_unknown").status_code == 404
+
+
+def test_models_listing(api: httpx.Client) -> None:
+    listing = api.get("/models").json()
+    assert listing["object"] == "list"
+    assert {"sora-2", "grok-imagine-video"} <= {m["id"] for m in listing["data"]}
+    assert api.get("/models/sora-2").json()["owned_by"] == "openai"
+    assert api.get("/models/nope").status_code == 404
+
+
+def test_authentication(emulator: Served) -> None:
+    missing = httpx.post(emulator.base_url + "/videos", json={"prompt": "x"})
+    assert missing.status_code == 401
+    assert missing.json()["error"]["code"] == "invalid_api_key"
+
+    strict = serve(EmulatorConfig(api_key="sk-right"))
+    try:
+        wrong = httpx.get(strict.base_url + "/videos", headers={"Authorization": "Bearer sk-wrong"})
+        right = httpx.get(strict.base_url + "/videos", headers={"Authorization": "Bearer sk-right"})
+    finally:
+        strict.server.stop()
+    assert (wrong.status_code, right.status_code) == (401, 200)
+
+
+def test_unknown_paths_and_methods(emulator: Served) -> None:
+    headers = {"Authorization": "Bearer k"}
+    assert httpx.get(emulator.origin + "/nowhere", headers=headers).status_code == 404
+    not_allowed = httpx.put(emulator.base_url + "/videos", headers=headers)
+    assert not_allowed.status_code == 405
+    assert "POST" in not_allowed.headers["allow"]
+    bad_json = httpx.post(
+        emulator.base_url + "/videos",
+        content=b"{",
+        headers={**headers, "content-type": "application/json"},
+    )
+    assert bad_json.status_code == 400
+
+
+def test_keep_alive_connections_are_reused(emulator: Served) -> None:
+    with httpx.Client(base_url=emulator.base_url, headers={"Authorization": "Bearer k"}) as client:
+        video_id = client.post("/videos", json={"prompt": "x"}).json()["id"]
+        for _ in range(50):
+            assert client.get(f"/videos/{video_id}").status_code == 200
+        pool = client._transport._pool  # type: ignore[attr-defined]
+        assert len(pool.connections) == 1
