@@ -188,3 +188,38 @@ def test_prompt_text_is_never_rich_markup(isolated: Path) -> None:
     assert result.exit_code == status.exit_code == 0
     assert json.loads(result.stdout)["prompt"] == prompt
     assert prompt in status.stdout
+
+
+def test_on_a_terminal_a_live_display_goes_to_stderr(isolated: Path) -> None:
+    # TTY_COMPATIBLE=1 makes Rich treat the captured stderr as a terminal.
+    result = invoke(
+        "generate",
+        "a [red]kite[/red]",
+        "--provider",
+        "emulator",
+        "-o",
+        "kite.mp4",
+        env={"TTY_COMPATIBLE": "1"},
+    )
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "kite.mp4\n", "the display never touches stdout"
+    assert "\x1b[" in result.stderr, "a redrawn display uses terminal control codes"
+    assert "completed" in result.stderr
+    assert "100%" in result.stderr
+    assert "ETA" in result.stderr
+    assert "↓ kite.mp4" in result.stderr
+    assert "1.4 MB of 1.4 MB" in result.stderr
+    assert "Saved kite.mp4" in result.stderr
+
+
+def test_not_on_a_terminal_one_plain_line_per_status_change(isolated: Path) -> None:
+    result = invoke("generate", BOAT, "--provider", "emulator", "-o", "boat.mp4")
+
+    lines = result.stderr.splitlines()
+    assert "\x1b[" not in result.stderr
+    statuses = [line.split(": ", 1)[1].split()[0] for line in lines if line.startswith("video_")]
+    assert statuses[0] == "queued"
+    assert statuses[-2:] == ["completed", "downloading"]
+    assert len(statuses) == len(set(statuses)), "a status is reported once, not on every poll"
+    assert lines[-1].startswith("Saved boat.mp4 · 1.4 MB · 4s 720x1280 · sora-2 · cost $0.40")

@@ -80,14 +80,12 @@ class LiveDisplay(Display):
     def __init__(self, err: Console) -> None:
         from rich.progress import (
             BarColumn,
-            DownloadColumn,
             Progress,
             SpinnerColumn,
             TaskProgressColumn,
             TextColumn,
             TimeElapsedColumn,
             TimeRemainingColumn,
-            TransferSpeedColumn,
         )
         from rich.table import Column
 
@@ -107,8 +105,6 @@ class LiveDisplay(Display):
             refresh_per_second=8,
             speed_estimate_period=60,
         )
-        self._size = DownloadColumn()
-        self._speed = TransferSpeedColumn()
         self._jobs: dict[str, TaskID] = {}
         self._download: TaskID | None = None
         self._live = True
@@ -139,8 +135,12 @@ class LiveDisplay(Display):
         if self._download is None:
             return
         self._progress.advance(self._download, count)
-        task = self._progress.tasks[self._download]
-        transfer = f"{self._size.render(task)} {self._speed.render(task)}"
+        task = next(t for t in self._progress.tasks if t.id == self._download)
+        transfer = human_bytes(task.completed)
+        if task.total is not None:
+            transfer += f" of {human_bytes(task.total)}"
+        if task.speed:
+            transfer += f" at {human_bytes(task.speed)}/s"
         self._progress.update(self._download, transfer=transfer)
 
     def download_finished(self) -> None:
