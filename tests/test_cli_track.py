@@ -257,3 +257,35 @@ def test_unknown_status_value_does_not_crash(
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["status"] == "completed"
     assert "provider says 'rendering'" in result.stderr
+
+
+def test_wait_download_of_a_journaled_job_asks_for_a_fresh_link(served_env: Served) -> None:
+    job_id = submit()
+    assert invoke("wait", job_id).exit_code == 0
+    polls = len(served_env.seen("GET", f"/videos/{job_id}"))
+
+    result = invoke("wait", job_id, "--download")
+
+    assert result.exit_code == 0, result.output
+    assert len(served_env.seen("GET", f"/videos/{job_id}")) == polls + 1
+    assert Path(result.stdout.strip()).is_file()
+
+
+def test_an_expired_link_is_explained(monkeypatch: pytest.MonkeyPatch) -> None:
+    from framecast.emulator import EmulatorConfig
+    from tests.conftest import serve
+
+    served = serve(EmulatorConfig(job_seconds=0.0, expires_after=0.0))
+    try:
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+        monkeypatch.setenv("OPENAI_BASE_URL", served.base_url)
+        job_id = submit()
+        time.sleep(1.1)  # the emulator's links carry whole-second expiry times
+        result = invoke("download", job_id)
+    finally:
+        served.server.stop()
+
+    assert result.exit_code == 4
+    assert "url_expired" in result.stderr
+    assert "may have expired" in result.stderr
+    assert "API key" not in result.stderr

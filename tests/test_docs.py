@@ -67,3 +67,19 @@ def test_completions_are_current() -> None:
         assert path.read_text(encoding="utf-8") == text, (
             "regenerate: python -m framecast.cli.completions"
         )
+
+
+def test_public_api() -> None:
+    import framecast
+
+    assert framecast.__all__ == [
+        "ExitCode",
+        "FramecastError",
+        "Job",
+        "JobError",
+        "JobRequest",
+        "JobStatus",
+        "__version__",
+    ]
+    for name in framecast.__all__:
+        assert hasattr(framecast, name)

@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 
 from framecast import __version__
-from framecast.errors import ProviderError, ProviderUnavailable
+from framecast.errors import ProviderError, ProviderUnavailable, RequestRejected
 
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "DELETE", "PUT"})
@@ -168,7 +168,17 @@ class ApiClient:
             with client.stream("GET", url, headers=headers) as response:
                 if response.is_error:
                     response.read()
-                    raise ProviderError.from_response(response)
+                    error = ProviderError.from_response(response)
+                    if not authenticated and response.status_code in (401, 403):
+                        # A signed link, not the API key, was refused: most often it expired.
+                        error = RequestRejected(
+                            error.message,
+                            status=error.status,
+                            code=error.code,
+                            hint="The signed download link was refused; it may have expired. "
+                            "`framecast download ID` asks the provider for a fresh one.",
+                        )
+                    raise error
                 yield response
         except httpx.TimeoutException as exc:
             raise ProviderUnavailable(

@@ -162,6 +162,7 @@ def wait(
         try:
             # What the journal already knows to be finished is not asked again.
             open_targets = [t for t in targets if not (t.entry is not None and t.job.finished)]
+            polled = {id(t) for t in open_targets}
             finished = jobs.wait(
                 [(t.provider, t.job) for t in open_targets],
                 journal,
@@ -184,6 +185,9 @@ def wait(
                     assert target.entry is not None
                     results.append((path, target.entry.output_bytes))
                     continue
+                if id(target) not in polled:
+                    # Known finished from the journal: its signed link may be stale by now.
+                    target.job = jobs.refresh(target.provider, job.id, journal)
                 results.append(_save(target, path, journal, display, force=force))
         except WaitTimeout as error:
             display.close()
