@@ -70,6 +70,7 @@ def generate(
 
     from framecast import jobs, saving
     from framecast.cli.common import emit, failure, interrupted, with_resume_hint
+    from framecast.domain import JobStatus
     from framecast.errors import ProviderError, WaitTimeout
     from framecast.inputs import build_request
     from framecast.journal import Journal
@@ -89,6 +90,7 @@ def generate(
         params=param or (),
     )
     choice = choose_provider(provider=provider, base_url=base_url, api_key=api_key)
+    policy = poll_policy(os.environ)
     err = console(sys.stderr)
     warning = openai_sunset_warning(choice)
     if warning and not quiet:
@@ -114,12 +116,12 @@ def generate(
             (job,) = jobs.wait(
                 [(api, job)],
                 journal,
-                policy=poll_policy(os.environ),
+                policy=policy,
                 deadline=deadline,
                 on_update=display.update,
                 on_trouble=display.trouble,
             )
-            if job.status.value != "completed":
+            if job.status is not JobStatus.COMPLETED:
                 display.close()
                 if json_mode:
                     print_json(job_document(job))

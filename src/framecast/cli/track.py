@@ -146,6 +146,7 @@ def wait(
         resolve_targets,
         with_resume_hint,
     )
+    from framecast.domain import JobStatus
     from framecast.errors import WaitTimeout
     from framecast.journal import Journal
     from framecast.report import job_document
@@ -177,7 +178,7 @@ def wait(
             results: list[tuple[Path | None, int | None]] = []
             for target in targets:
                 job = target.job
-                if not (save and job.status.value == "completed"):
+                if not (save and job.status is JobStatus.COMPLETED):
                     results.append((None, None))
                     continue
                 path = saving.target_path(output, job.id, "mp4", several=several)
@@ -206,7 +207,7 @@ def wait(
             close_all(targets)
     for target, (saved, size) in zip(targets, results, strict=True):
         emit(target.job, json_mode=json_mode, quiet=quiet, path=saved, size=size, started=started)
-    failed = [t.job for t in targets if t.job.status.value != "completed"]
+    failed = [t.job for t in targets if t.job.status is not JobStatus.COMPLETED]
     if failed:
         raise failure(failed)
 
@@ -231,6 +232,7 @@ def download(
 
     from framecast import jobs, saving
     from framecast.cli.common import Flags, close_all, emit, failure, resolve_targets
+    from framecast.domain import JobStatus
     from framecast.errors import UsageError
     from framecast.journal import Journal
     from framecast.ui import console, make_display
@@ -243,9 +245,9 @@ def download(
         try:
             # Ask afresh: output URLs are signed and expire.
             job = jobs.refresh(target.provider, target.job.id, journal)
-            if job.status.value in ("failed", "cancelled", "expired"):
+            if job.finished and job.status is not JobStatus.COMPLETED:
                 raise failure([job])
-            if job.status.value != "completed":
+            if job.status is not JobStatus.COMPLETED:
                 raise UsageError(
                     f"Job {job.id} is {job.status.value}; there is nothing to download yet.",
                     hint=f"Wait for it and save it with: framecast wait {job.id} --download",
