@@ -153,7 +153,7 @@ class EmulatorApp:
         return Response.json(200, {"object": "list", "data": data})
 
     def get_model(self, request: Request, model_id: str) -> Response:
-        info = catalog.get(model_id.rsplit("/", 1)[-1])
+        info = catalog.get(model_id)
         if info is None:
             raise ApiError(404, f"The model '{model_id}' does not exist.", code="model_not_found")
         return Response.json(

@@ -17,6 +17,8 @@ from framecast import catalog, sizes
 from framecast.catalog import ModelInfo
 from framecast.emulator.forms import Form, Upload
 from framecast.emulator.wire import ApiError
+from framecast.errors import UsageError
+from framecast.normalise import normalise
 
 DEFAULT_MODEL = "sora-2"
 DEFAULT_FPS = Fraction(24)
@@ -77,7 +79,7 @@ def model_of(form: Form) -> ModelInfo:
             400, "Invalid type for 'model': expected a string.", param="model", code="invalid_type"
         )
     # "openai/sora-2" forces a provider on Lumenfall; the model is the part after the slash.
-    info = catalog.get(name.rsplit("/", 1)[-1])
+    info = catalog.get(name)
     if info is None:
         raise ApiError(
             404,
@@ -110,10 +112,16 @@ def integer(value: Any, param: str) -> int:
     )
 
 
+def default_seconds(model: ModelInfo) -> int:
+    if model.default_seconds is not None:
+        return model.default_seconds
+    return model.durations[0] if model.durations else 4
+
+
 def seconds_of(form: Form, model: ModelInfo, param: str = "seconds") -> int:
     raw = form.fields.get(param, form.fields.get("duration") if param == "seconds" else None)
     if raw is None:
-        return model.default_seconds
+        return default_seconds(model)
     seconds = integer(raw, param)
     if seconds not in model.durations:
         allowed = ", ".join(f"'{d}'" for d in model.durations)
@@ -127,9 +135,9 @@ def seconds_of(form: Form, model: ModelInfo, param: str = "seconds") -> int:
 
 
 def size_of(form: Form, model: ModelInfo) -> tuple[int, int]:
-    raw = form.fields.get("size")
-    shape = form.fields.get("aspect_ratio")
-    for name, value in (("size", raw), ("aspect_ratio", shape)):
+    """Lumenfall's matching: WxH must be offered; ratios and tiers map to the nearest."""
+    raw = {name: form.fields.get(name) for name in ("size", "aspect_ratio", "resolution")}
+    for name, value in raw.items():
         if value is not None and not isinstance(value, str):
             raise ApiError(
                 400,
@@ -137,39 +145,29 @@ def size_of(form: Form, model: ModelInfo) -> tuple[int, int]:
                 param=name,
                 code="invalid_type",
             )
-    chosen = model.default_size
-    if isinstance(raw, str) and raw.strip().lower() != "auto":
-        dims = sizes.dimensions(raw)
-        wanted = sizes.ratio(raw)
-        if dims is not None:
-            if f"{dims[0]}x{dims[1]}" not in model.sizes:
-                allowed = ", ".join(f"'{s}'" for s in model.sizes)
-                raise ApiError(
-                    400,
-                    f"Invalid value: '{raw}'. Supported sizes for {model.id} are: {allowed}.",
-                    param="size",
-                    code="invalid_value",
-                )
-            return dims
-        if wanted is None:
+    size = raw["size"]
+    if isinstance(size, str) and size.strip().lower() != "auto":
+        dims = sizes.dimensions(size)
+        if dims is None and sizes.ratio(size) is None:
             raise ApiError(
-                400,
-                f"Invalid value: '{raw}'. Use WIDTHxHEIGHT or a ratio such as 16:9.",
-                param="size",
-                code="invalid_value",
-            )
-        chosen = sizes.nearest_by_ratio(model.sizes, wanted)
-    elif isinstance(shape, str) and shape.strip().lower() != "auto":
-        wanted = sizes.ratio(shape)
-        if wanted is None:
+                400, f"Invalid value: '{size}'. Use WIDTHxHEIGHT or a ratio such as 16:9.",
+                param="size", code="invalid_value",
+            )  # fmt: skip
+        if dims is not None and model.option(f"{dims[0]}x{dims[1]}") is None:
+            allowed = ", ".join(f"'{o.size}'" for o in model.sizes)
             raise ApiError(
-                400,
-                f"Invalid value: '{shape}'. Use a ratio such as 16:9.",
-                param="aspect_ratio",
-                code="invalid_value",
-            )
-        chosen = sizes.nearest_by_ratio(model.sizes, wanted)
-    dims = sizes.dimensions(chosen)
+                400, f"Invalid value: '{size}'. Supported sizes for {model.id} are: {allowed}.",
+                param="size", code="invalid_value",
+            )  # fmt: skip
+    try:
+        shape = normalise(
+            model, size=size, aspect_ratio=raw["aspect_ratio"], resolution=raw["resolution"]
+        )
+    except UsageError as error:
+        param = "resolution" if "resolution" in error.message else "aspect_ratio"
+        raise ApiError(400, error.message.replace("--", "").replace("-", "_", 1), param=param,
+                       code="invalid_value") from None  # fmt: skip
+    dims = shape.dimensions or sizes.dimensions(model.default_size or "")
     assert dims is not None
     return dims
 

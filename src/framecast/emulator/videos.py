@@ -171,7 +171,7 @@ class VideoApi:
             model.id,
             seconds,
             size,
-            None if price is None else price.usd_per_second,
+            None if price is None else price.per_second,
             references,
         )
         return Response.json(202, self.video_object(record, request))
@@ -229,13 +229,13 @@ class VideoApi:
                 created_at=self.clock(),
                 model=model.id,
                 prompt="",
-                seconds=model.default_seconds,
+                seconds=validation.default_seconds(model),
                 width=dims[0],
                 height=dims[1],
                 fps="24",
                 job_seconds=0,
                 outcome="completed",
-                price_per_second=model.prices[0].usd_per_second if model.prices else None,
+                price_per_second=model.prices[0].per_second if model.prices else None,
                 expires_after=self.config.expires_after,
             )
         raise ApiError(
