@@ -62,6 +62,9 @@ def test_json_job_decodes_to_the_requested_size_and_duration(isolated: Path) -> 
         "cost",
         "cost_estimate",
         "currency",
+        "executed_model",
+        "upstream_provider",
+        "adjustments",
     }
     assert doc["status"] == "completed"
     assert doc["provider"] == "emulator"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from framecast.domain import TERMINAL, JobRequest, JobStatus, normalise_status
@@ -50,14 +52,23 @@ def test_terminal_set() -> None:
     } == TERMINAL
 
 
-def test_request_record_is_json_ready() -> None:
-    request = JobRequest("p", model="sora-2", seconds=4, images=("a.png",), params={"n": 2})
-    assert request.to_record() == {
-        "prompt": "p",
-        "model": "sora-2",
-        "seconds": 4,
-        "size": None,
-        "images": ["a.png"],
-        "negative_prompt": None,
-        "params": {"n": 2},
-    }
+def test_request_record_is_json_ready_and_holds_no_file_contents() -> None:
+    request = JobRequest(
+        "p",
+        model="sora-2",
+        seconds=4,
+        images=("a.png", "data:image/png;base64,AAAA"),
+        params={"n": 2},
+        video="data:video/mp4;base64,AAAA",
+        metadata={"run": "1"},
+    )
+    record = request.to_record()
+    assert json.loads(json.dumps(record)) == record
+    assert record["images"] == ["a.png", "data:..."]
+    assert record["video"] == "data:..."
+    assert (record["prompt"], record["seconds"], record["params"], record["metadata"]) == (
+        "p",
+        4,
+        {"n": 2},
+        {"run": "1"},
+    )

@@ -112,11 +112,11 @@ def test_3_key_refused_by_the_server(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_4_rejected_by_the_provider(served_env: Served) -> None:
-    result = invoke("generate", BOAT, "--seconds", "7")
+    result = invoke("generate", BOAT, "--param", "negative_prompt=" + "x" * 5001)
 
     assert result.exit_code == ExitCode.REJECTED == 4
     assert result.stdout == ""
-    assert "RequestRejected: HTTP 400 invalid_value: Invalid value: '7'." in result.stderr
+    assert "RequestRejected: HTTP 400 invalid_value: 'negative_prompt' must be" in result.stderr
     assert len(served_env.seen("POST")) == 1, "a rejected submission is never retried"
 
 

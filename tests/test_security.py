@@ -45,7 +45,7 @@ def test_the_key_never_appears_in_output_or_files(
         invoke("status", "@1", "--json"),
         invoke("wait", "@1", "--download"),
         invoke("download", "@2", "--variant", "thumbnail"),
-        invoke("generate", BOAT, "--seconds", "7"),  # a rejected request
+        invoke("generate", BOAT, "--model", "no-such-model"),  # a rejected request
         invoke("generate", BOAT, "--api-key", "sk-wrong-" + SECRET[::-1]),  # a refused key
     ]
     assert [r.exit_code for r in runs] == [0, 0, 0, 0, 0, 0, 4, 3]

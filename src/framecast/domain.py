@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -69,22 +69,28 @@ class JobRequest:
     prompt: str
     model: str | None = None
     seconds: int | None = None
-    size: str | None = None
-    images: tuple[str, ...] = ()  # local paths or URLs (https or data:)
+    size: str | None = None  # WIDTHxHEIGHT, W:H or "auto"
+    aspect_ratio: str | None = None
+    resolution: str | None = None  # a tier: 720p, 1K, ...
+    n: int = 1
+    images: tuple[str, ...] = ()  # local paths, https URLs or data: URIs
+    video: str | None = None  # a source video (video-to-video, extend)
     negative_prompt: str | None = None
+    seed: int | None = None
+    audio: bool | None = None
+    webhook_url: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+    user: str | None = None
+    idempotency_key: str | None = None
     params: dict[str, Any] = field(default_factory=dict)  # passthrough fields
 
     def to_record(self) -> dict[str, Any]:
-        """A JSON-ready copy for the journal; never holds credentials."""
-        return {
-            "prompt": self.prompt,
-            "model": self.model,
-            "seconds": self.seconds,
-            "size": self.size,
-            "images": list(self.images),
-            "negative_prompt": self.negative_prompt,
-            "params": dict(self.params),
-        }
+        """A JSON-ready copy for the journal; never holds credentials or file contents."""
+        record = asdict(self)
+        record["images"] = [i if not i.startswith("data:") else "data:..." for i in self.images]
+        if self.video and self.video.startswith("data:"):
+            record["video"] = "data:..."
+        return record
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +115,8 @@ class Job:
     currency: str | None = None
     raw_status: str | None = None  # the provider's own word, kept when it was unknown
     poll_after: float | None = None  # the provider's hint, in seconds
+    executed_model: str | None = None  # what a gateway actually ran (e.g. openai/sora-2)
+    upstream: str | None = None  # the provider a gateway routed the job to
 
     @property
     def finished(self) -> bool:

@@ -9,6 +9,7 @@
      │    └── ProviderUnavailable 5  5xx, an unreadable answer, or the network
      ├── JobFailed                6  the job finished as failed, cancelled or expired
      ├── WaitTimeout              7  the deadline passed with the job still running
+     ├── BudgetExceeded           8  the estimate is above --max-cost (or unknown); nothing sent
      └── Interrupted            130  Ctrl-C; the job keeps running
 
 Anything else is a bug (exit 1); a bare Ctrl-C also exits 130. The CLI maps these in one
@@ -36,6 +37,7 @@ class ExitCode(IntEnum):
     UNAVAILABLE = 5
     JOB_FAILED = 6
     TIMEOUT = 7
+    BUDGET = 8
     INTERRUPTED = 130
 
 
@@ -48,6 +50,7 @@ EXIT_CODE_MEANINGS: dict[ExitCode, str] = {
     ExitCode.UNAVAILABLE: "provider or network failure",
     ExitCode.JOB_FAILED: "the job finished as failed (or cancelled or expired)",
     ExitCode.TIMEOUT: "timed out waiting; the job is still running (id and resume command printed)",
+    ExitCode.BUDGET: "refused: the estimate is above --max-cost or cannot be priced; nothing sent",
     ExitCode.INTERRUPTED: "interrupted; the job keeps running (id and resume command printed)",
 }
 
@@ -128,6 +131,10 @@ class JobFailed(FramecastError):
     def __init__(self, jobs: list[Job], message: str) -> None:
         super().__init__(message)
         self.jobs = jobs
+
+
+class BudgetExceeded(FramecastError):
+    exit_code = ExitCode.BUDGET
 
 
 class Interrupted(FramecastError):

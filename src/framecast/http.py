@@ -3,7 +3,8 @@
 Retries are polite and never risk a second paid job: idempotent requests are
 retried on 408/429/5xx and network faults with capped, jittered backoff that
 honours Retry-After; a POST is retried only when it provably did not reach the
-server (the connection was never made) or the server said 429.
+server (the connection was never made), when the server said 429, or when it
+carries an Idempotency-Key (the server then answers a repeat with the same job).
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ class RetryTransport(httpx.BaseTransport):
         return delay * random.uniform(0.75, 1.25)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        idempotent = request.method in IDEMPOTENT
+        idempotent = request.method in IDEMPOTENT or "idempotency-key" in request.headers
         attempt = 0
         while True:
             try:

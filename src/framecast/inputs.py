@@ -6,12 +6,14 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from framecast import sizes
 from framecast.domain import JobRequest
 from framecast.errors import UsageError
 
 URL_PREFIXES = ("https://", "http://", "data:")
+MAX_IDEMPOTENCY_KEY = 256
 
 
 def parse_params(pairs: Iterable[str]) -> dict[str, Any]:
@@ -29,13 +31,31 @@ def parse_params(pairs: Iterable[str]) -> dict[str, Any]:
     return params
 
 
-def check_image(image: str) -> str:
-    if image.startswith(URL_PREFIXES):
-        return image
-    path = Path(image).expanduser()
+def parse_metadata(pairs: Iterable[str]) -> dict[str, str]:
+    """KEY=VALUE pairs, kept as strings (providers take string-to-string metadata)."""
+    metadata: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--metadata {pair!r} is not KEY=VALUE.")
+        metadata[key.strip()] = value
+    return metadata
+
+
+def check_media(flag: str, value: str) -> str:
+    if value.startswith(URL_PREFIXES):
+        return value
+    path = Path(value).expanduser()
     if not path.is_file():
-        raise UsageError(f"--image {image!r}: no such file (give a path or an https:// URL).")
+        raise UsageError(f"{flag} {value!r}: no such file (give a path or an https URL).")
     return str(path)
+
+
+def check_url(flag: str, value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise UsageError(f"{flag} {value!r} is not an http(s) URL.")
+    return value
 
 
 def build_request(
@@ -44,8 +64,18 @@ def build_request(
     model: str | None = None,
     seconds: int | None = None,
     size: str | None = None,
+    aspect_ratio: str | None = None,
+    resolution: str | None = None,
+    n: int = 1,
     images: Iterable[str] = (),
+    video: str | None = None,
     negative_prompt: str | None = None,
+    seed: int | None = None,
+    audio: bool | None = None,
+    webhook_url: str | None = None,
+    metadata: Iterable[str] = (),
+    user: str | None = None,
+    idempotency_key: str | None = None,
     params: Iterable[str] = (),
 ) -> JobRequest:
     if not prompt.strip():
@@ -57,12 +87,24 @@ def build_request(
             size = sizes.normalise(size)
         except ValueError as exc:
             raise UsageError(f"--size {exc}.") from None
+    if idempotency_key is not None and not 0 < len(idempotency_key) <= MAX_IDEMPOTENCY_KEY:
+        raise UsageError(f"--idempotency-key must be 1 to {MAX_IDEMPOTENCY_KEY} characters.")
     return JobRequest(
         prompt=prompt,
         model=model or None,
         seconds=seconds,
         size=size,
-        images=tuple(check_image(i) for i in images),
+        aspect_ratio=aspect_ratio or None,
+        resolution=resolution or None,
+        n=n,
+        images=tuple(check_media("--image", i) for i in images),
+        video=None if video is None else check_media("--video", video),
         negative_prompt=negative_prompt or None,
+        seed=seed,
+        audio=audio,
+        webhook_url=None if webhook_url is None else check_url("--webhook-url", webhook_url),
+        metadata=parse_metadata(metadata),
+        user=user or None,
+        idempotency_key=idempotency_key,
         params=parse_params(params),
     )

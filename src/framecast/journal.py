@@ -172,14 +172,16 @@ class Journal:
             self._db.execute("ROLLBACK")
             raise
 
-    def record_submission(self, job: Job, request: JobRequest, base_url: str) -> None:
+    def record_submission(
+        self, job: Job, request: JobRequest, base_url: str, extra: dict[str, Any] | None = None
+    ) -> None:
         now = time.time()
         columns = {
             **_job_columns(job),
             "id": job.id,
             "provider": job.provider,
             "base_url": base_url,
-            "request": json.dumps(request.to_record()),
+            "request": json.dumps(request.to_record() | (extra or {})),
             "submitted_at": now,
             "updated_at": now,
         }

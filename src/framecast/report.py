@@ -15,7 +15,13 @@ def iso(timestamp: float | None) -> str | None:
     return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def job_document(job: Job, *, path: str | None = None, size: int | None = None) -> dict[str, Any]:
+def job_document(
+    job: Job,
+    *,
+    path: str | None = None,
+    size: int | None = None,
+    adjustments: list[str] | None = None,
+) -> dict[str, Any]:
     """The JSON object printed for a job with --json; its keys are a contract with scripts."""
     return {
         "id": job.id,
@@ -36,6 +42,9 @@ def job_document(job: Job, *, path: str | None = None, size: int | None = None) 
         "cost": job.cost,
         "cost_estimate": job.cost_estimate,
         "currency": job.currency,
+        "executed_model": job.executed_model,
+        "upstream_provider": job.upstream,
+        "adjustments": adjustments or [],
     }
 
 

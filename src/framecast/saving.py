@@ -19,8 +19,15 @@ import httpx
 from framecast.errors import ProviderUnavailable, UsageError
 
 
-def target_path(output: str | None, job_id: str, ext: str, *, several: bool = False) -> Path:
-    """Where a job's asset goes, from `-o` (a file, a directory, or nothing: the cwd)."""
+def target_path(
+    output: str | None, job_id: str, ext: str, *, several: bool = False, index: int | None = None
+) -> Path:
+    """Where a job's asset goes, from `-o` (a file, a directory, or nothing: the cwd).
+
+    `index` numbers the videos of one request (n > 1) when `-o` names a file:
+    clip.mp4 becomes clip-1.mp4, clip-2.mp4, ...; unrelated jobs (`several`)
+    need a directory.
+    """
     default_name = f"{job_id}.{ext}"
     if output is None:
         return Path.cwd() / default_name
@@ -32,6 +39,8 @@ def target_path(output: str | None, job_id: str, ext: str, *, several: bool = Fa
             f"-o {output!r} names one file, but there are several jobs.",
             hint="Give a directory (an existing one, or a path ending in /).",
         )
+    if index is not None:
+        return path.with_name(f"{path.stem}-{index}{path.suffix}")
     return path
 
 

@@ -6,14 +6,26 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from framecast import jobs
 from framecast.domain import Job, JobStatus
 from framecast.errors import FramecastError, Interrupted, JobFailed
+from framecast.inputs import build_request
 from framecast.journal import Entry, Journal
+from framecast.providers import get_provider
 from framecast.providers.base import Provider
 from framecast.report import job_document, wait_command
-from framecast.settings import ProviderChoice, choose_provider, for_journaled_job
-from framecast.ui import console, print_json, print_result, summary
+from framecast.settings import (
+    ProviderChoice,
+    choose_provider,
+    for_journaled_job,
+    openai_sunset_warning,
+)
+from framecast.ui import Display, console, print_json, print_result, summary
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 @dataclass(slots=True)
@@ -66,6 +78,59 @@ def close_all(targets: list[Target]) -> None:
         provider.close()
 
 
+def prepared_request(
+    prompt: str, flags: dict[str, Any], err: Console, *, quiet: bool
+) -> tuple[ProviderChoice, jobs.Prepared]:
+    """The provider and the checked, normalised request named by `generate`/`estimate` flags."""
+    text = sys.stdin.read() if prompt == "-" else prompt
+    request = build_request(
+        text,
+        model=flags["model"],
+        seconds=flags["seconds"],
+        size=flags["size"],
+        aspect_ratio=flags["aspect_ratio"],
+        resolution=flags["resolution"],
+        n=flags["n"],
+        images=flags["image"] or (),
+        video=flags["video"],
+        negative_prompt=flags["negative_prompt"],
+        seed=flags["seed"],
+        audio=flags["audio"],
+        webhook_url=flags["webhook_url"],
+        metadata=flags["metadata"] or (),
+        user=flags["user"],
+        idempotency_key=flags["idempotency_key"],
+        params=flags["param"] or (),
+    )
+    choice = choose_provider(
+        provider=flags["provider"], base_url=flags["base_url"], api_key=flags["api_key"]
+    )
+    prepared = jobs.prepare(request, get_provider(choice.name))
+    if not quiet:
+        warning = openai_sunset_warning(choice)
+        if warning:
+            err.print(f"Warning: {warning}", style="yellow", soft_wrap=True)
+        for adjustment in prepared.adjustments:
+            err.print(f"Note: {adjustment}", soft_wrap=True)
+    return choice, prepared
+
+
+def save_video(
+    provider: Provider, job: Job, path: Path, journal: Journal, display: Display, *, force: bool
+) -> tuple[Path, int]:
+    saved = jobs.download(
+        provider,
+        job,
+        journal,
+        path,
+        force=force,
+        on_start=lambda total: display.download_started(job, path, total),
+        on_bytes=display.download_advanced,
+    )
+    display.download_finished()
+    return saved
+
+
 def emit(
     job: Job,
     *,
@@ -74,10 +139,15 @@ def emit(
     path: Path | None = None,
     size: int | None = None,
     started: float | None = None,
+    adjustments: list[str] | None = None,
 ) -> None:
     """A finished command's result: the JSON document, or the path (else the id) and a summary."""
     if json_mode:
-        print_json(job_document(job, path=None if path is None else str(path), size=size))
+        print_json(
+            job_document(
+                job, path=None if path is None else str(path), size=size, adjustments=adjustments
+            )
+        )
         return
     print_result(str(path) if path is not None else job.id)
     if not quiet:

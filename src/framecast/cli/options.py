@@ -54,3 +54,98 @@ Output = Annotated[
         show_default=False,
     ),
 ]
+
+# The request, shared by `generate` and `estimate`.
+Prompt = Annotated[
+    str, typer.Argument(metavar="PROMPT", help="What the video should show; - reads it from stdin.")
+]
+Model = Annotated[
+    str | None, typer.Option("--model", "-m", help="Model id, e.g. sora-2.", show_default=False)
+]
+Seconds = Annotated[
+    int | None, typer.Option("--seconds", "-s", help="Duration in seconds.", show_default=False)
+]
+Size = Annotated[
+    str | None,
+    typer.Option(
+        "--size",
+        help="WIDTHxHEIGHT (1280x720) or W:H (16:9); wins over ratio and tier.",
+        show_default=False,
+    ),
+]
+AspectRatio = Annotated[
+    str | None,
+    typer.Option(
+        "--aspect-ratio", help="Shape, e.g. 16:9 (nearest supported is used).", show_default=False
+    ),
+]
+Resolution = Annotated[
+    str | None,
+    typer.Option(
+        "--resolution",
+        help="Scale tier, e.g. 720p, 1080p, 1K, 4K (nearest supported).",
+        show_default=False,
+    ),
+]
+Count = Annotated[int, typer.Option("--n", min=1, max=4, help="How many videos (1-4).")]
+Image = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--image",
+        "-i",
+        help="Reference image: a path or an https URL. Repeatable.",
+        show_default=False,
+    ),
+]
+Video = Annotated[
+    str | None,
+    typer.Option(
+        "--video", help="Source video (video-to-video, extend): path or URL.", show_default=False
+    ),
+]
+NegativePrompt = Annotated[
+    str | None,
+    typer.Option("--negative-prompt", help="What the video should avoid.", show_default=False),
+]
+Seed = Annotated[
+    int | None, typer.Option("--seed", help="Seed, for models that take one.", show_default=False)
+]
+Audio = Annotated[
+    bool | None,
+    typer.Option(
+        "--audio/--no-audio", help="Ask for generated sound (where offered).", show_default=False
+    ),
+]
+WebhookUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--webhook-url", help="URL the provider notifies when the job ends.", show_default=False
+    ),
+]
+Metadata = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--metadata", help="KEY=VALUE string to attach to the job. Repeatable.", show_default=False
+    ),
+]
+User = Annotated[
+    str | None,
+    typer.Option("--user", help="Your end-user's id (passed to the provider).", show_default=False),
+]
+IdempotencyKey = Annotated[
+    str | None,
+    typer.Option(
+        "--idempotency-key",
+        help="Resubmitting with the same key returns the same job (where supported).",
+        show_default=False,
+    ),
+]
+Param = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--param",
+        "-P",
+        help="Extra request field KEY=VALUE (JSON values are parsed). Repeatable.",
+        show_default=False,
+    ),
+]

@@ -12,9 +12,7 @@ from framecast.cli import options
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from framecast.cli.common import Target
-    from framecast.journal import Entry, Journal
-    from framecast.ui import Display
+    from framecast.journal import Entry
 
 JobRefs = Annotated[
     list[str],
@@ -40,24 +38,6 @@ def _already_saved(entry: Entry | None, path: Path) -> bool:
     return (
         saved == path.absolute() and saved.is_file() and saved.stat().st_size == entry.output_bytes
     )
-
-
-def _save(
-    target: Target, path: Path, journal: Journal, display: Display, *, force: bool
-) -> tuple[Path, int]:
-    from framecast import jobs
-
-    saved = jobs.download(
-        target.provider,
-        target.job,
-        journal,
-        path,
-        force=force,
-        on_start=lambda total: display.download_started(target.job, path, total),
-        on_bytes=display.download_advanced,
-    )
-    display.download_finished()
-    return saved
 
 
 def status(
@@ -144,6 +124,7 @@ def wait(
         failure,
         interrupted,
         resolve_targets,
+        save_video,
         with_resume_hint,
     )
     from framecast.domain import JobStatus
@@ -189,7 +170,9 @@ def wait(
                 if id(target) not in polled:
                     # Known finished from the journal: its signed link may be stale by now.
                     target.job = jobs.refresh(target.provider, job.id, journal)
-                results.append(_save(target, path, journal, display, force=force))
+                results.append(
+                    save_video(target.provider, target.job, path, journal, display, force=force)
+                )
         except WaitTimeout as error:
             display.close()
             if json_mode:

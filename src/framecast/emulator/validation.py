@@ -150,23 +150,31 @@ def size_of(form: Form, model: ModelInfo) -> tuple[int, int]:
         dims = sizes.dimensions(size)
         if dims is None and sizes.ratio(size) is None:
             raise ApiError(
-                400, f"Invalid value: '{size}'. Use WIDTHxHEIGHT or a ratio such as 16:9.",
-                param="size", code="invalid_value",
-            )  # fmt: skip
+                400,
+                f"Invalid value: '{size}'. Use WIDTHxHEIGHT or a ratio such as 16:9.",
+                param="size",
+                code="invalid_value",
+            )
         if dims is not None and model.option(f"{dims[0]}x{dims[1]}") is None:
             allowed = ", ".join(f"'{o.size}'" for o in model.sizes)
             raise ApiError(
-                400, f"Invalid value: '{size}'. Supported sizes for {model.id} are: {allowed}.",
-                param="size", code="invalid_value",
-            )  # fmt: skip
+                400,
+                f"Invalid value: '{size}'. Supported sizes for {model.id} are: {allowed}.",
+                param="size",
+                code="invalid_value",
+            )
     try:
         shape = normalise(
             model, size=size, aspect_ratio=raw["aspect_ratio"], resolution=raw["resolution"]
         )
     except UsageError as error:
         param = "resolution" if "resolution" in error.message else "aspect_ratio"
-        raise ApiError(400, error.message.replace("--", "").replace("-", "_", 1), param=param,
-                       code="invalid_value") from None  # fmt: skip
+        raise ApiError(
+            400,
+            error.message.replace("--", "").replace("-", "_", 1),
+            param=param,
+            code="invalid_value",
+        ) from None
     dims = shape.dimensions or sizes.dimensions(model.default_size or "")
     assert dims is not None
     return dims

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
 
 # Imported on first use, so a command only pays for the provider it talks to.
 BUILTIN = {
+    "lumenfall": ("framecast.providers.lumenfall", "LumenfallProvider"),
     "openai": ("framecast.providers.openai", "OpenAIProvider"),
     "emulator": ("framecast.providers.emulator", "EmulatorProvider"),
 }

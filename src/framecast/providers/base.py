@@ -6,12 +6,16 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 import httpx
 
 from framecast.domain import Job, JobRequest
+from framecast.errors import UsageError
 from framecast.http import ApiClient
+
+if TYPE_CHECKING:
+    from framecast.catalog import ModelInfo
 
 Variant = Literal["video", "thumbnail", "spritesheet"]
 
@@ -24,12 +28,36 @@ class Asset:
 
 @dataclass(frozen=True, slots=True)
 class Capabilities:
-    uploads: bool  # takes local images as file uploads
-    native_n: bool  # makes several videos from one request
+    modes: tuple[str, ...]  # t2v, i2v, v2v
+    uploads: bool  # takes local images as file uploads (else they go as data: URIs)
+    native_n: bool  # makes several videos from one request (else framecast submits n times)
     dry_run: bool  # can price a request without running it
     webhooks: bool
-    idempotency: bool  # deduplicates a repeated submission by key
+    idempotency: bool  # a repeated submission with the same key returns the same job
+    cancel: bool
+    output: Literal["url", "content"]  # a signed output URL, or bytes from a content endpoint
     variants: tuple[Variant, ...]  # assets it can deliver
+    data_uri_limit: int  # largest inline file it accepts, in bytes
+
+
+@dataclass(frozen=True, slots=True)
+class CostLine:
+    description: str
+    quantity: float
+    unit: str  # "second", "image", ...
+    unit_price: float
+    total: float
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderEstimate:
+    """A provider's own price for a request it has not run (a dry run)."""
+
+    total: float
+    currency: str
+    lines: tuple[CostLine, ...]
+    model: str | None
+    routed_to: str | None
 
 
 class Provider(ABC):
@@ -39,6 +67,7 @@ class Provider(ABC):
     key_env_var: ClassVar[str | None]  # None: needs no key
     base_url_env_var: ClassVar[str | None] = None
     default_base_url: ClassVar[str]
+    default_model: ClassVar[str | None] = None  # None: --model is required
     capabilities: ClassVar[Capabilities]
 
     def __init__(
@@ -70,13 +99,21 @@ class Provider(ABC):
         self.close()
 
     @abstractmethod
-    def submit(self, request: JobRequest) -> Job: ...
+    def submit(self, request: JobRequest) -> list[Job]:
+        """Create the job(s): one, or `request.n` where the provider makes several natively."""
 
     @abstractmethod
     def get(self, job_id: str) -> Job: ...
 
-    @abstractmethod
-    def cancel(self, job_id: str) -> None: ...
+    def cancel(self, job_id: str) -> None:
+        raise UsageError(f"The {self.name} API offers no way to cancel a job.")
+
+    def estimate(self, request: JobRequest) -> ProviderEstimate:
+        raise UsageError(f"The {self.name} API has no dry run.")
+
+    def list_models(self) -> list[ModelInfo]:
+        """The provider's live model listing, where it has one."""
+        return []
 
     @abstractmethod
     def asset(self, job: Job, variant: Variant) -> Asset:

@@ -1,28 +1,46 @@
 """The built-in emulator, in-process: no key, no port, no network.
 
-Its jobs live in framecast's data directory, so a job submitted with
-`--no-wait` can be waited on or downloaded by a later run.
+It speaks Lumenfall's dialect (dry runs, native n, idempotency, webhooks) and
+also serves OpenAI's /content endpoint for thumbnails and spritesheets. Its
+jobs live in framecast's data directory, so a job submitted with `--no-wait`
+can be waited on or downloaded by a later run.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import ClassVar
 
 import httpx
 
-from framecast.providers.openai import OpenAIProvider
+from framecast.domain import Job
+from framecast.providers.base import Asset, Capabilities, Variant
+from framecast.providers.lumenfall import LumenfallProvider
 
 JOB_SECONDS_ENV = "FRAMECAST_EMULATOR_JOB_SECONDS"
 DEFAULT_JOB_SECONDS = 3.0
 
 
-class EmulatorProvider(OpenAIProvider):
+class EmulatorProvider(LumenfallProvider):
     name = "emulator"
-    key_env_var = None
-    base_url_env_var = None
+    key_env_var: ClassVar[str | None] = None
+    base_url_env_var: ClassVar[str | None] = None
     # .invalid never resolves (RFC 6761): a request can only ever reach the transport.
     default_base_url = "http://emulator.framecast.invalid/openai/v1"
+    default_model: ClassVar[str | None] = "sora-2"
+    capabilities = Capabilities(
+        modes=("t2v", "i2v", "v2v"),
+        uploads=True,
+        native_n=True,
+        dry_run=True,
+        webhooks=True,
+        idempotency=True,
+        cancel=True,
+        output="url",
+        variants=("video", "thumbnail", "spritesheet"),
+        data_uri_limit=20 * 1024 * 1024,
+    )
 
     def __init__(
         self,
@@ -36,6 +54,13 @@ class EmulatorProvider(OpenAIProvider):
         if transport is None:
             transport = _in_process_transport(state_dir)
         super().__init__(base_url=None, api_key=None, transport=transport, max_retries=max_retries)
+
+    def asset(self, job: Job, variant: Variant) -> Asset:
+        if variant == "video":
+            return super().asset(job, variant)
+        return Asset(
+            f"{self.base_url}/videos/{job.id}/content?variant={variant}", authenticated=True
+        )
 
 
 def _in_process_transport(state_dir: Path | None) -> httpx.BaseTransport:

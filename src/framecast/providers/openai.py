@@ -1,8 +1,9 @@
 """Any server that speaks the OpenAI Videos API: LiteLLM proxies, gateways, a served emulator.
 
-Gateways such as Lumenfall add `output.url` and cost `metadata` to the video
-object; both are read when present. Without `output.url`, assets come from
-`/videos/{id}/content`.
+Create is sent as multipart, as the official clients send it (it also carries
+file uploads). Gateways such as Lumenfall add `output.url` and cost `metadata`
+to the video object; both are read when present. Without `output.url`, assets
+come from `/videos/{id}/content`, which needs the key.
 """
 
 from __future__ import annotations
@@ -12,9 +13,12 @@ import mimetypes
 from pathlib import Path
 from typing import Any, ClassVar
 
+from framecast.catalog import ModelInfo
 from framecast.domain import Job, JobError, JobRequest, JobStatus, normalise_status
-from framecast.errors import ProviderUnavailable
+from framecast.errors import ProviderUnavailable, UsageError
 from framecast.providers.base import Asset, Capabilities, Provider, Variant
+
+URL_PREFIXES = ("https://", "http://", "data:")
 
 
 class _ForceMultipart(dict[str, Any]):
@@ -24,11 +28,11 @@ class _ForceMultipart(dict[str, Any]):
         return True
 
 
-def _form_value(value: Any) -> str:
+def form_value(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
-def _number(value: Any) -> float | None:
+def number(value: Any) -> float | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
@@ -41,105 +45,54 @@ def _number(value: Any) -> float | None:
     return None
 
 
-class OpenAIProvider(Provider):
-    name = "openai"
-    key_env_var: ClassVar[str | None] = "OPENAI_API_KEY"
-    base_url_env_var: ClassVar[str | None] = "OPENAI_BASE_URL"
-    default_base_url = "https://api.openai.com/v1"
-    capabilities = Capabilities(
-        uploads=True,
-        native_n=False,
-        dry_run=False,
-        webhooks=False,
-        idempotency=False,
-        variants=("video", "thumbnail", "spritesheet"),
-    )
-
-    def submit(self, request: JobRequest) -> Job:
-        # The official clients send multipart, which also carries file uploads.
-        fields: list[tuple[str, str]] = [("prompt", request.prompt)]
-        if request.model:
-            fields.append(("model", request.model))
-        if request.seconds is not None:
-            fields.append(("seconds", str(request.seconds)))
-        if request.size:
-            fields.append(("size", request.size))
-        if request.negative_prompt:
-            fields.append(("negative_prompt", request.negative_prompt))
-        files: list[tuple[str, tuple[str, bytes, str]]] = []
-        for image in request.images:
-            if image.startswith(("https://", "http://", "data:")):
-                fields.append(("input_reference", image))
-            else:
-                path = Path(image)
-                kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-                files.append(("input_reference", (path.name, path.read_bytes(), kind)))
-        fields.extend((key, _form_value(value)) for key, value in request.params.items())
-        data: dict[str, list[str]] = {}
-        for key, value in fields:
-            data.setdefault(key, []).append(value)
-        response = self.http.request("POST", "videos", data=data, files=files or _ForceMultipart())
-        return self._job(self._json(response.json()), response.headers.get("openai-poll-after-ms"))
-
-    def get(self, job_id: str) -> Job:
-        response = self.http.request("GET", f"videos/{job_id}")
-        return self._job(self._json(response.json()), response.headers.get("openai-poll-after-ms"))
-
-    def cancel(self, job_id: str) -> None:
-        self.http.request("DELETE", f"videos/{job_id}")
-
-    def asset(self, job: Job, variant: Variant) -> Asset:
-        if variant == "video" and job.output_url:
-            return Asset(job.output_url, authenticated=False)
-        return Asset(
-            f"{self.base_url}/videos/{job.id}/content?variant={variant}", authenticated=True
-        )
-
-    def _json(self, payload: Any) -> dict[str, Any]:
-        if not isinstance(payload, dict) or not isinstance(payload.get("id"), str):
-            raise ProviderUnavailable(
-                f"{self.base_url} answered with something that is not a video object."
-            )
-        return payload
-
-    def _job(self, data: dict[str, Any], poll_after_ms: str | None) -> Job:
-        raw_status = data.get("status")
-        status = normalise_status(raw_status)
-        metadata = _mapping(data.get("metadata"))
-        output = _mapping(data.get("output"))
-        error = data.get("error")
-        seconds = _number(data.get("seconds"))
-        progress = _number(data.get("progress"))
-        hint = _number(poll_after_ms)
-        return Job(
-            id=data["id"],
-            provider=self.name,
-            # An unknown word is treated as still running; raw_status keeps it.
-            status=status or JobStatus.IN_PROGRESS,
-            raw_status=None if status else str(raw_status),
-            model=_text(data.get("model")),
-            progress=None if progress is None else max(0, min(100, int(progress))),
-            prompt=_text(data.get("prompt")),
-            seconds=None if seconds is None else int(seconds),
-            size=_text(data.get("size")),
-            created_at=_number(data.get("created_at")),
-            completed_at=_number(data.get("completed_at")),
-            expires_at=_number(data.get("expires_at")),
-            output_url=_text(output.get("url")),
-            error=_job_error(error) if isinstance(error, dict) else None,
-            cost=_number(metadata.get("cost")),
-            cost_estimate=_number(metadata.get("cost_estimate")),
-            currency=_text(metadata.get("cost_currency")),
-            poll_after=None if hint is None else hint / 1000,
-        )
-
-
-def _mapping(value: Any) -> dict[str, Any]:
+def mapping(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _text(value: Any) -> str | None:
+def text(value: Any) -> str | None:
     return value if isinstance(value, str) else None
+
+
+def upload(path: str) -> tuple[str, bytes, str]:
+    file = Path(path)
+    kind = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+    return file.name, file.read_bytes(), kind
+
+
+def video_job(provider: str, data: dict[str, Any], poll_after_ms: str | None) -> Job:
+    """A Job from an OpenAI-shaped video object, with the fields gateways add."""
+    if not isinstance(data.get("id"), str):
+        raise ProviderUnavailable(f"{provider} answered with something that is not a video object.")
+    raw_status = data.get("status")
+    status = normalise_status(raw_status)
+    metadata = mapping(data.get("metadata"))
+    error = data.get("error")
+    seconds = number(data.get("seconds"))
+    progress = number(data.get("progress"))
+    hint = number(poll_after_ms)
+    return Job(
+        id=data["id"],
+        provider=provider,
+        # An unknown word is treated as still running; raw_status keeps it.
+        status=status or JobStatus.IN_PROGRESS,
+        raw_status=None if status else str(raw_status),
+        model=text(data.get("model")),
+        progress=None if progress is None else max(0, min(100, int(progress))),
+        prompt=text(data.get("prompt")),
+        seconds=None if seconds is None else int(seconds),
+        size=text(data.get("size")),
+        created_at=number(data.get("created_at")),
+        completed_at=number(data.get("completed_at")),
+        expires_at=number(data.get("expires_at")),
+        output_url=text(mapping(data.get("output")).get("url")),
+        error=_job_error(error) if isinstance(error, dict) else None,
+        cost=number(metadata.get("cost")),
+        cost_estimate=number(metadata.get("cost_estimate")),
+        currency=text(metadata.get("cost_currency")),
+        poll_after=None if hint is None else hint / 1000,
+        executed_model=text(metadata.get("executed_model")),
+        upstream=text(metadata.get("provider")),
+    )
 
 
 def _job_error(error: dict[str, Any]) -> JobError:
@@ -148,3 +101,97 @@ def _job_error(error: dict[str, Any]) -> JobError:
         code=None if code is None else str(code),
         message=str(error.get("message") or "the provider gave no reason"),
     )
+
+
+class OpenAIProvider(Provider):
+    name = "openai"
+    key_env_var: ClassVar[str | None] = "OPENAI_API_KEY"
+    base_url_env_var: ClassVar[str | None] = "OPENAI_BASE_URL"
+    default_base_url = "https://api.openai.com/v1"
+    default_model: ClassVar[str | None] = "sora-2"  # the API's own default
+    capabilities = Capabilities(
+        modes=("t2v", "i2v"),
+        uploads=True,
+        native_n=False,
+        dry_run=False,
+        webhooks=False,
+        idempotency=False,
+        cancel=True,
+        output="content",
+        variants=("video", "thumbnail", "spritesheet"),
+        data_uri_limit=20 * 1024 * 1024,  # input_reference.image_url maxLength in the spec
+    )
+
+    def submit(self, request: JobRequest) -> list[Job]:
+        fields: list[tuple[str, str]] = [("prompt", request.prompt)]
+        for name, value in (
+            ("model", request.model),
+            ("seconds", None if request.seconds is None else str(request.seconds)),
+            ("size", request.size),
+            ("negative_prompt", request.negative_prompt),
+        ):
+            if value is not None:
+                fields.append((name, value))
+        files: list[tuple[str, tuple[str, bytes, str]]] = []
+        for image in request.images:
+            if image.startswith(URL_PREFIXES):
+                fields.append(("input_reference", image))
+            else:
+                files.append(("input_reference", upload(image)))
+        fields.extend((key, form_value(value)) for key, value in request.params.items())
+        data: dict[str, list[str]] = {}
+        for key, value in fields:
+            data.setdefault(key, []).append(value)
+        response = self.http.request("POST", "videos", data=data, files=files or _ForceMultipart())
+        return [self._job(response.json(), response.headers.get("openai-poll-after-ms"))]
+
+    def get(self, job_id: str) -> Job:
+        response = self.http.request("GET", f"videos/{job_id}")
+        return self._job(response.json(), response.headers.get("openai-poll-after-ms"))
+
+    def cancel(self, job_id: str) -> None:
+        self.http.request("DELETE", f"videos/{job_id}")
+
+    def remix(self, job_id: str, prompt: str) -> Job:
+        response = self.http.request("POST", f"videos/{job_id}/remix", json={"prompt": prompt})
+        return self._job(response.json(), response.headers.get("openai-poll-after-ms"))
+
+    def list_jobs(
+        self, *, limit: int = 20, after: str | None = None
+    ) -> tuple[list[Job], str | None]:
+        """One page of the server's own job list, and the cursor of the next page."""
+        params: dict[str, Any] = {"limit": limit, **({"after": after} if after else {})}
+        page = mapping(self.http.request("GET", "videos", params=params).json())
+        jobs = [self._job(item, None) for item in page.get("data", []) if isinstance(item, dict)]
+        more = page.get("has_more") and isinstance(page.get("last_id"), str)
+        return jobs, page["last_id"] if more else None
+
+    def list_models(self) -> list[ModelInfo]:
+        listing = mapping(self.http.request("GET", "models").json())
+        return [
+            ModelInfo(
+                id=item["id"],
+                name=item["id"],
+                creator=str(item.get("owned_by", "")),
+                modes=(),
+                durations=(),
+                default_seconds=None,
+                sizes=(),
+                default_size=None,
+                source=self.name,
+            )
+            for item in listing.get("data", [])
+            if isinstance(item, dict) and isinstance(item.get("id"), str)
+        ]
+
+    def asset(self, job: Job, variant: Variant) -> Asset:
+        if variant == "video" and job.output_url:
+            return Asset(job.output_url, authenticated=False)
+        if variant not in self.capabilities.variants:
+            raise UsageError(f"The {self.name} API delivers no {variant}.")
+        return Asset(
+            f"{self.base_url}/videos/{job.id}/content?variant={variant}", authenticated=True
+        )
+
+    def _job(self, payload: Any, poll_after_ms: str | None) -> Job:
+        return video_job(self.name, mapping(payload), poll_after_ms)

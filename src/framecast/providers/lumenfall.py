@@ -1,0 +1,147 @@
+"""Lumenfall's gateway: the OpenAI Videos API plus its own extensions.
+
+Sent as JSON, or as multipart when local images are uploaded. On top of
+OpenAI's fields: aspect_ratio, resolution, native n (1-4), input_video,
+webhook_url, metadata, user and an idempotency key. The key's field name is
+not confirmed by the docs, so it goes both as the body field `idempotency_key`
+and as an `Idempotency-Key` header. A create answers 202, or 200 when a key
+replays an existing job. The finished video is at `output.url`, a signed
+media link that needs no key; cost is in `metadata`. `?dryRun=true` prices a
+request without running it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import httpx
+
+from framecast.domain import Job, JobRequest
+from framecast.errors import ProviderUnavailable, UsageError
+from framecast.providers.base import Asset, Capabilities, CostLine, ProviderEstimate, Variant
+from framecast.providers.openai import (
+    URL_PREFIXES,
+    OpenAIProvider,
+    form_value,
+    mapping,
+    number,
+    text,
+    upload,
+)
+
+
+def request_body(request: JobRequest) -> dict[str, Any]:
+    """The JSON body of a create request; passthrough params go last and win."""
+    references = [
+        {"image_url": image} for image in request.images if image.startswith(URL_PREFIXES)
+    ]
+    body: dict[str, Any] = {
+        "prompt": request.prompt,
+        "model": request.model,
+        "seconds": request.seconds,
+        "size": request.size,
+        "aspect_ratio": None if request.size else request.aspect_ratio,
+        "resolution": None if request.size else request.resolution,
+        "n": request.n if request.n > 1 else None,
+        "input_reference": (references[0] if len(references) == 1 else references) or None,
+        "input_video": request.video,
+        "negative_prompt": request.negative_prompt,
+        "seed": request.seed,
+        "generate_audio": request.audio,
+        "webhook_url": request.webhook_url,
+        "metadata": request.metadata or None,
+        "user": request.user,
+        "idempotency_key": request.idempotency_key,
+    }
+    return {k: v for k, v in body.items() if v is not None} | request.params
+
+
+class LumenfallProvider(OpenAIProvider):
+    name = "lumenfall"
+    key_env_var: ClassVar[str | None] = "LUMENFALL_API_KEY"
+    base_url_env_var: ClassVar[str | None] = "LUMENFALL_BASE_URL"
+    default_base_url = "https://api.lumenfall.ai/openai/v1"
+    default_model: ClassVar[str | None] = None  # Lumenfall routes by model: it must be named
+    capabilities = Capabilities(
+        modes=("t2v", "i2v", "v2v"),
+        uploads=True,
+        native_n=True,
+        dry_run=True,
+        webhooks=True,
+        idempotency=True,
+        cancel=True,
+        output="url",
+        variants=("video",),
+        data_uri_limit=20 * 1024 * 1024,
+    )
+
+    def _post(self, request: JobRequest, params: dict[str, str] | None = None) -> httpx.Response:
+        body = request_body(request)
+        headers = {"idempotency-key": request.idempotency_key} if request.idempotency_key else {}
+        local = [image for image in request.images if not image.startswith(URL_PREFIXES)]
+        if not local:
+            return self.http.request("POST", "videos", json=body, headers=headers, params=params)
+        # Uploads go as multipart: every other field as a form value, URLs as strings.
+        body.pop("input_reference", None)
+        data: dict[str, list[str]] = {key: [form_value(value)] for key, value in body.items()}
+        remote = [image for image in request.images if image.startswith(URL_PREFIXES)]
+        if remote:
+            data["input_reference"] = remote
+        files = [("input_reference", upload(path)) for path in local]
+        return self.http.request(
+            "POST", "videos", data=data, files=files, headers=headers, params=params
+        )
+
+    def submit(self, request: JobRequest) -> list[Job]:
+        response = self._post(request)
+        payload = response.json()
+        # One video object, or (for n > 1) a list of them, bare or in a {"data": [...]} page.
+        items = payload if isinstance(payload, list) else mapping(payload).get("data", [payload])
+        hint = response.headers.get("openai-poll-after-ms")
+        jobs = [self._job(item, hint) for item in items if isinstance(item, dict)]
+        if not jobs:
+            raise ProviderUnavailable(f"{self.name} accepted the request but returned no job.")
+        return jobs
+
+    def estimate(self, request: JobRequest) -> ProviderEstimate:
+        payload = mapping(self._post(request, params={"dryRun": "true"}).json())
+        micros = number(payload.get("total_cost_micros"))
+        # An older skill sample reads metadata.cost (USD) instead; accept either.
+        total = (
+            micros / 1e6
+            if micros is not None
+            else number(mapping(payload.get("metadata")).get("cost"))
+        )
+        if total is None:
+            raise ProviderUnavailable(f"{self.name}'s dry run gave no total cost.")
+        lines = []
+        for raw in payload.get("components", []):
+            part = mapping(raw)
+            quantity = number(part.get("billable_quantity")) or number(part.get("quantity")) or 0.0
+            lines.append(
+                CostLine(
+                    description=" ".join(
+                        filter(None, (text(part.get("type")), text(part.get("metric"))))
+                    ),
+                    quantity=quantity,
+                    unit=text(part.get("metric")) or "unit",
+                    unit_price=number(part.get("unit_price")) or 0.0,
+                    total=(number(part.get("total_cost")) or 0.0) / 1e6,
+                )
+            )
+        return ProviderEstimate(
+            total=total,
+            currency=text(payload.get("currency")) or "USD",
+            lines=tuple(lines),
+            model=text(payload.get("model")),
+            routed_to=text(payload.get("provider")),
+        )
+
+    def asset(self, job: Job, variant: Variant) -> Asset:
+        if variant != "video":
+            raise UsageError(f"{self.name} delivers the video only, not a {variant}.")
+        if not job.output_url:
+            raise ProviderUnavailable(
+                f"Job {job.id} is {job.status.value} but carries no output URL."
+            )
+        return Asset(job.output_url, authenticated=False)
