@@ -72,6 +72,7 @@ class EmulatorApp:
             ("DELETE", re.compile(r"/videos/(?P<video_id>[^/]+)"), v.delete, True),
             ("GET", re.compile(r"/videos/(?P<video_id>[^/]+)/content"), v.content, True),
             ("POST", re.compile(r"/videos/(?P<video_id>[^/]+)/remix"), v.remix, True),
+            ("GET", re.compile(r"/webhooks/secret"), v.webhook_secret, True),
             ("GET", re.compile(r"/models"), self.list_models, True),
             ("GET", re.compile(r"/models/(?P<model_id>.+)"), self.get_model, True),
         ]

@@ -7,6 +7,7 @@ file in framecast's data directory, so `generate --no-wait` followed by
 
 from __future__ import annotations
 
+import base64
 import json
 import secrets
 import sqlite3
@@ -27,6 +28,7 @@ CREATE TABLE IF NOT EXISTS characters (
     created_at INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS idempotency (key TEXT PRIMARY KEY, ids TEXT NOT NULL);
 """
 
 
@@ -70,8 +72,15 @@ class JobStore:
                 "INSERT OR IGNORE INTO meta(key, value) VALUES ('signing_key', ?)",
                 (secrets.token_hex(32),),
             )
+            self._db.execute(
+                "INSERT OR IGNORE INTO meta(key, value) VALUES ('webhook_secret', ?)",
+                ("whsec_" + base64.b64encode(secrets.token_bytes(24)).decode(),),
+            )
         self.signing_key = bytes.fromhex(
             self._scalar("SELECT value FROM meta WHERE key = 'signing_key'")
+        )
+        self.webhook_secret: str = self._scalar(
+            "SELECT value FROM meta WHERE key = 'webhook_secret'"
         )
 
     def _scalar(self, sql: str, *args: Any) -> Any:
@@ -116,6 +125,17 @@ class JobStore:
                 ).fetchall()
         records = [VideoRecord(**json.loads(r[0])) for r in rows]
         return records[:limit], len(records) > limit
+
+    def replay(self, key: str) -> list[str] | None:
+        """The jobs an idempotency key already created, if any."""
+        raw = self._scalar("SELECT ids FROM idempotency WHERE key = ?", key)
+        return None if raw is None else list(json.loads(raw))
+
+    def remember(self, key: str, ids: list[str]) -> None:
+        with self._lock, self._db:
+            self._db.execute(
+                "INSERT OR REPLACE INTO idempotency(key, ids) VALUES (?, ?)", (key, json.dumps(ids))
+            )
 
     def add_character(self, character_id: str, name: str, created_at: int) -> None:
         with self._lock, self._db:

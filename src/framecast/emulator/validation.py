@@ -39,6 +39,9 @@ _KNOWN = {
     "fps",
     "emulator_outcome",
     "emulator_job_seconds",
+    "idempotency_key",
+    "webhook_url",
+    "resolution",
 }
 
 
@@ -266,8 +269,6 @@ def _check_optional(form: Form, model: ModelInfo) -> None:
             param="negative_prompt",
             code="invalid_value",
         )
-    if "n" in form.fields and not 1 <= integer(form.fields["n"], "n") <= 4:
-        raise ApiError(400, "'n' must be between 1 and 4.", param="n", code="invalid_value")
     metadata = form.fields.get("metadata")
     if isinstance(metadata, str) and form.multipart:
         try:

@@ -8,15 +8,17 @@ needs no API key), and `metadata` with the provider and the cost
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from framecast.emulator import validation
+from framecast.emulator import lumenfall, validation
 from framecast.emulator.forms import Form, read_form
 from framecast.emulator.media import VARIANTS, Renderer, asset_response, signature, signed_path
 from framecast.emulator.store import JobStore, VideoRecord
+from framecast.emulator.webhooks import RETRY_DELAYS, WebhookSender, check_target
 from framecast.emulator.wire import ApiError, Request, Response
 
 _QUEUED_SHARE = 0.15  # the first 15% of a job's time is spent queued
@@ -30,16 +32,21 @@ class EmulatorConfig:
     require_auth: bool = True
     api_key: str | None = None  # when set, only this key is accepted
     media_base_url: str | None = None  # origin of output.url; default: the request's own
+    webhook_retry_delays: tuple[float, ...] = RETRY_DELAYS
+
+
+def finishes_at(record: VideoRecord) -> float:
+    share = 1.0 if record.outcome == "completed" else _FAILS_AT
+    return record.created_at + record.job_seconds * share
 
 
 def lifecycle(record: VideoRecord, now: float) -> tuple[str, int, float | None]:
     """(status, progress, finished_at) of a job at time `now`."""
     duration = record.job_seconds
-    ends = duration if record.outcome == "completed" else duration * _FAILS_AT
     elapsed = now - record.created_at
-    if elapsed >= ends:
+    if now >= finishes_at(record):
         progress = 100 if record.outcome == "completed" else round(_FAILS_AT * 100)
-        return record.outcome, progress, record.created_at + ends
+        return record.outcome, progress, finishes_at(record)
     queued_for = duration * _QUEUED_SHARE
     if elapsed < queued_for:
         return "queued", 0, None
@@ -55,6 +62,8 @@ class VideoApi:
         self.config = config
         self.clock = clock
         self.renderer = Renderer()
+        self.webhooks = WebhookSender(store.webhook_secret, config.webhook_retry_delays)
+        self._creating = threading.Lock()
 
     # -- views ---------------------------------------------------------------
 
@@ -164,17 +173,49 @@ class VideoApi:
     def create(self, request: Request) -> Response:
         form = read_form(request)
         prompt, model, seconds, size, references = validation.check_create(form)
+        n = lumenfall.count_of(form)
         price = model.price_for(f"{size[0]}x{size[1]}")
-        record = self._record(
-            form,
-            prompt,
-            model.id,
-            seconds,
-            size,
-            None if price is None else price.per_second,
-            references,
-        )
-        return Response.json(202, self.video_object(record, request))
+        per_second = None if price is None else price.per_second
+        if (request.arg("dryRun") or "").lower() in ("true", "1"):
+            return Response.json(200, lumenfall.dry_run(model, seconds, n, per_second))
+        key = lumenfall.idempotency_key(form, request)
+        url = form.fields.get("webhook_url")
+        webhook = None if url is None else check_target(url)
+        with self._creating:
+            known = None if key is None else self.store.replay(key)
+            if known is not None:
+                # A repeated key answers 200 with the jobs it already created, as Lumenfall does.
+                replayed = [r for r in map(self.store.get, known) if r is not None]
+                return Response.json(200, self._created(replayed, request))
+            records = [
+                self._record(form, prompt, model.id, seconds, size, per_second, references)
+                for _ in range(n)
+            ]
+            if key is not None:
+                self.store.remember(key, [r.id for r in records])
+        if webhook is not None:
+            for record in records:
+                self._schedule_webhook(record, webhook, request)
+        return Response.json(202, self._created(records, request))
+
+    def _created(self, records: list[VideoRecord], request: Request) -> Any:
+        """One video object, or for n > 1 a list page of them."""
+        views = [self.video_object(r, request) for r in records]
+        return views[0] if len(views) == 1 else {"object": "list", "data": views}
+
+    def _schedule_webhook(self, record: VideoRecord, url: str, request: Request) -> None:
+        def event() -> dict[str, Any]:
+            view = self.video_object(record, request)
+            data = {k: view[k] for k in ("id", "model", "status", "output", "error")}
+            return {
+                "type": f"video.{view['status']}",
+                "data": {"object": "video.generation", **data},
+            }
+
+        self.webhooks.schedule(url, finishes_at(record) - self.clock(), event)
+
+    def webhook_secret(self, request: Request) -> Response:
+        return Response.json(200, {"key": self.store.webhook_secret})
 
     def _completed_source(self, video_id: str, action: str) -> VideoRecord:
         source = self._existing(video_id)
