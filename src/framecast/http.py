@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 
 from framecast import __version__
-from framecast.errors import ProviderError, ProviderUnavailable, RequestRejected
+from framecast.errors import AuthError, ProviderError, ProviderUnavailable, RequestRejected
 
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "DELETE", "PUT"})
@@ -123,8 +123,10 @@ class ApiClient:
         transport: httpx.BaseTransport | None = None,
         max_retries: int = 3,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        auth_hint: str | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.auth_hint = auth_hint
         inner = transport if transport is not None else httpx.HTTPTransport()
         retrying = RetryTransport(inner, max_retries=max_retries)
         common: dict[str, Any] = {
@@ -155,8 +157,14 @@ class ApiClient:
                 hint="Check the base URL and your network connection.",
             ) from None
         if response.is_error:
-            raise ProviderError.from_response(response)
+            raise self._error(response)
         return response
+
+    def _error(self, response: httpx.Response) -> ProviderError:
+        error = ProviderError.from_response(response)
+        if isinstance(error, AuthError) and self.auth_hint:
+            error.hint = self.auth_hint
+        return error
 
     @contextmanager
     def stream(
@@ -169,7 +177,7 @@ class ApiClient:
             with client.stream("GET", url, headers=headers) as response:
                 if response.is_error:
                     response.read()
-                    error = ProviderError.from_response(response)
+                    error = self._error(response)
                     if not authenticated and response.status_code in (401, 403):
                         # A signed link, not the API key, was refused: most often it expired.
                         error = RequestRejected(

@@ -152,7 +152,9 @@ def estimate(
     request = prepared.request
     if provider.capabilities.dry_run:
         try:
-            return pricing.from_dry_run(provider.estimate(request), request, provider.name)
+            return pricing.from_dry_run(
+                provider.estimate(request), request, provider.name, prepared.model
+            )
         except ProviderUnavailable as error:
             on_fallback(error)
     return pricing.from_table(request, prepared.model, request.model or provider.default_model)

@@ -27,10 +27,14 @@ class Estimate:
     unpriced: tuple[str, ...]
     model: str | None
     routed_to: str | None = None
+    seconds: int | None = None  # what was priced: the request's, or the model's default
+    size: str | None = None
 
     def describe_source(self) -> str:
         if self.source == "dry_run":
-            routed = f", routed to {self.routed_to}" if self.routed_to else ""
+            routed = (
+                f", routed to {self.routed_to}" if self.routed_to not in (None, self.origin) else ""
+            )
             return f"{self.origin} dry run{routed}"
         return f"framecast price table ({self.origin})"
 
@@ -106,10 +110,15 @@ def from_table(request: JobRequest, model: ModelInfo | None, model_name: str | N
         sources=tuple(dict.fromkeys(sources)),
         unpriced=tuple(unpriced),
         model=model.id,
+        seconds=seconds,
+        size=size,
     )
 
 
-def from_dry_run(dry: ProviderEstimate, request: JobRequest, provider: str) -> Estimate:
+def from_dry_run(
+    dry: ProviderEstimate, request: JobRequest, provider: str, model: ModelInfo | None
+) -> Estimate:
+    """The provider priced the request exactly as it would run it, passthrough fields included."""
     return Estimate(
         total=dry.total,
         currency=dry.currency,
@@ -117,7 +126,9 @@ def from_dry_run(dry: ProviderEstimate, request: JobRequest, provider: str) -> E
         source="dry_run",
         origin=provider,
         sources=(),
-        unpriced=tuple(_unpriced_params(request)) if not dry.lines else (),
+        unpriced=(),
         model=dry.model or request.model,
         routed_to=dry.routed_to,
+        seconds=request.seconds or (model.default_seconds if model else None),
+        size=request.size or (model.default_size if model else None),
     )

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import shlex
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from framecast.domain import Job, JobStatus
+
+if TYPE_CHECKING:
+    from framecast.pricing import Estimate
 
 
 def iso(timestamp: float | None) -> str | None:
@@ -93,3 +96,34 @@ def wait_command(job_ids: list[str], *, output: str | None = None, download: boo
     elif download:
         words.append("--download")
     return shlex.join(words)
+
+
+def estimate_document(
+    estimate: Estimate, *, provider: str | None, n: int, adjustments: list[str]
+) -> dict[str, Any]:
+    """The JSON object `framecast estimate --json` prints."""
+    return {
+        "provider": provider,
+        "model": estimate.model,
+        "seconds": estimate.seconds,
+        "size": estimate.size,
+        "n": n,
+        "total": estimate.total,
+        "currency": estimate.currency,
+        "source": estimate.source,
+        "priced_by": estimate.describe_source(),
+        "routed_to": estimate.routed_to,
+        "sources": list(estimate.sources),
+        "lines": [
+            {
+                "description": line.description,
+                "quantity": line.quantity,
+                "unit": line.unit,
+                "unit_price": line.unit_price,
+                "total": line.total,
+            }
+            for line in estimate.lines
+        ],
+        "unpriced": list(estimate.unpriced),
+        "adjustments": adjustments,
+    }

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
     from framecast.errors import ProviderUnavailable
     from framecast.journal import Entry
+    from framecast.pricing import Estimate
 
 
 def console(stream: Any) -> Console:
@@ -272,3 +273,37 @@ def jobs_table(out: Console, entries: Iterable[Entry]) -> None:
     out.print(table)
     if priced:
         out.print(f"Spent {money(total, 'USD')} on {priced} job(s) shown.")
+
+
+def estimate_table(out: Console, estimate: Estimate, *, provider: str | None, n: int) -> None:
+    """`framecast estimate` in human form: the breakdown, the total, and where it came from."""
+    from rich.table import Table
+
+    shape = " · ".join(
+        part
+        for part in (
+            estimate.model,
+            f"{estimate.seconds} s" if estimate.seconds else None,
+            estimate.size,
+            f"n={n}" if n > 1 else None,
+            f"via {provider}" if provider else None,
+        )
+        if part
+    )
+    out.print(shape)
+    table = Table.grid(padding=(0, 3))
+    for justify in ("left", "right", "right"):
+        table.add_column(justify=justify)
+    for line in estimate.lines:
+        unit = f"{line.quantity:g} {line.unit} x {money(line.unit_price, estimate.currency)}"
+        table.add_row(f"  {line.description}", unit, money(line.total, estimate.currency) or "")
+    total = money(estimate.total, estimate.currency) if estimate.total is not None else "unknown"
+    table.add_row(
+        "  total", "", f"{total} {estimate.currency}" if estimate.total is not None else total
+    )
+    out.print(table)
+    out.print(f"priced by: {estimate.describe_source()}", soft_wrap=True)
+    for source in estimate.sources:
+        out.print(f"  source: {source}", soft_wrap=True)
+    for item in estimate.unpriced:
+        out.print(f"not priced: {item}", soft_wrap=True)

@@ -92,12 +92,13 @@ def root(
 
 
 def _register() -> None:
-    from framecast.cli import generate, serve, track
+    from framecast.cli import estimate, generate, serve, track
 
     app.command(epilog=EPILOG)(generate.generate)
     app.command(epilog=EPILOG)(track.status)
     app.command(epilog=EPILOG)(track.wait)
     app.command(epilog=EPILOG)(track.download)
+    app.command(epilog=EPILOG)(estimate.estimate)
     app.command(name="emulator")(serve.emulator)
 
 

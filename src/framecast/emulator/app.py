@@ -34,6 +34,8 @@ class Seen:
     method: str
     path: str
     had_authorization: bool
+    content_type: str = ""
+    query: str = ""
 
 
 class EmulatorApp:
@@ -82,7 +84,15 @@ class EmulatorApp:
 
     def handle(self, request: Request) -> Response:
         with self._lock:
-            self.seen.append(Seen(request.method, request.path, "authorization" in request.headers))
+            self.seen.append(
+                Seen(
+                    request.method,
+                    request.path,
+                    "authorization" in request.headers,
+                    request.headers.get("content-type", "").split(";")[0],
+                    "&".join(f"{k}={v[-1]}" for k, v in request.query.items() if k != "signature"),
+                )
+            )
         try:
             return self._dispatch(request)
         except ApiError as error:

@@ -84,6 +84,7 @@ class Provider(ABC):
             auth_headers=self.auth_headers(api_key) if api_key else {},
             transport=transport,
             max_retries=max_retries,
+            auth_hint=f"Check {self.key_env_var} (or --api-key)." if self.key_env_var else None,
         )
 
     def auth_headers(self, api_key: str) -> dict[str, str]:

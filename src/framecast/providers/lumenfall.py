@@ -120,9 +120,7 @@ class LumenfallProvider(OpenAIProvider):
             quantity = number(part.get("billable_quantity")) or number(part.get("quantity")) or 0.0
             lines.append(
                 CostLine(
-                    description=" ".join(
-                        filter(None, (text(part.get("type")), text(part.get("metric"))))
-                    ),
+                    description=text(part.get("type")) or "cost",
                     quantity=quantity,
                     unit=text(part.get("metric")) or "unit",
                     unit_price=number(part.get("unit_price")) or 0.0,
