@@ -1,8 +1,9 @@
 """Routing, authentication and error envelopes of the emulated API.
 
-Paths are served under both `/openai/v1` (Lumenfall's OpenAI-compatible prefix)
-and `/v1` (its native prefix, and OpenAI's own), plus `/media/...` for signed
-output URLs, which take no API key.
+The OpenAI-shaped API is served under both `/openai/v1` (Lumenfall's
+OpenAI-compatible prefix) and `/v1` (its native prefix, and OpenAI's own);
+NanoGPT's under `/api`; and signed output URLs under `/media/...`, which take
+no API key.
 """
 
 from __future__ import annotations
@@ -18,11 +19,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from framecast import catalog
+from framecast.emulator.nanogpt import NanoGptApi
 from framecast.emulator.store import JobStore
 from framecast.emulator.videos import EmulatorConfig, VideoApi
 from framecast.emulator.wire import ApiError, Request, Response
 
-PREFIXES = ("/openai/v1", "/v1")
+OPENAI = ("/openai/v1", "/v1")  # Lumenfall's OpenAI-compatible prefix, and its (and OpenAI's) own
+NANOGPT = ("/api",)
 
 Handler = Callable[..., Response]
 
@@ -52,31 +55,36 @@ class EmulatorApp:
         self.seen: deque[Seen] = deque(maxlen=2000)
         self._lock = threading.Lock()
         v = self.videos
-        self._routes: list[tuple[str, re.Pattern[str], Handler, bool]] = [
+        nano = NanoGptApi(v, self.config.nanogpt_status_shape)
+        self._routes: list[tuple[str, re.Pattern[str], Handler, tuple[str, ...]]] = [
             (
                 "GET",
                 re.compile(r"/media/(?P<video_id>[^/]+)/(?P<variant>[a-z]+)\.[a-z0-9]+"),
                 v.media,
-                False,
+                (),
             ),
-            ("POST", re.compile(r"/videos"), v.create, True),
-            ("GET", re.compile(r"/videos"), v.list, True),
-            ("POST", re.compile(r"/videos/characters"), v.create_character, True),
+            ("POST", re.compile(r"/videos"), v.create, OPENAI),
+            ("GET", re.compile(r"/videos"), v.list, OPENAI),
+            ("POST", re.compile(r"/videos/characters"), v.create_character, OPENAI),
             (
                 "GET",
                 re.compile(r"/videos/characters/(?P<character_id>[^/]+)"),
                 v.get_character,
-                True,
+                OPENAI,
             ),
-            ("POST", re.compile(r"/videos/edits"), v.edit, True),
-            ("POST", re.compile(r"/videos/extensions"), v.extend, True),
-            ("GET", re.compile(r"/videos/(?P<video_id>[^/]+)"), v.retrieve, True),
-            ("DELETE", re.compile(r"/videos/(?P<video_id>[^/]+)"), v.delete, True),
-            ("GET", re.compile(r"/videos/(?P<video_id>[^/]+)/content"), v.content, True),
-            ("POST", re.compile(r"/videos/(?P<video_id>[^/]+)/remix"), v.remix, True),
-            ("GET", re.compile(r"/webhooks/secret"), v.webhook_secret, True),
-            ("GET", re.compile(r"/models"), self.list_models, True),
-            ("GET", re.compile(r"/models/(?P<model_id>.+)"), self.get_model, True),
+            ("POST", re.compile(r"/videos/edits"), v.edit, OPENAI),
+            ("POST", re.compile(r"/videos/extensions"), v.extend, OPENAI),
+            ("GET", re.compile(r"/videos/(?P<video_id>[^/]+)"), v.retrieve, OPENAI),
+            ("DELETE", re.compile(r"/videos/(?P<video_id>[^/]+)"), v.delete, OPENAI),
+            ("GET", re.compile(r"/videos/(?P<video_id>[^/]+)/content"), v.content, OPENAI),
+            ("POST", re.compile(r"/videos/(?P<video_id>[^/]+)/remix"), v.remix, OPENAI),
+            ("GET", re.compile(r"/webhooks/secret"), v.webhook_secret, OPENAI),
+            ("GET", re.compile(r"/models"), self.list_models, OPENAI),
+            ("GET", re.compile(r"/models/(?P<model_id>.+)"), self.get_model, OPENAI),
+            ("POST", re.compile(r"/generate-video"), nano.generate, NANOGPT),
+            ("POST", re.compile(r"/generate-video/extend"), nano.extend, NANOGPT),
+            ("GET", re.compile(r"/video/status"), nano.status, NANOGPT),
+            ("GET", re.compile(r"/v1/video-models"), nano.models, NANOGPT),
         ]
 
     def close(self) -> None:
@@ -111,21 +119,19 @@ class EmulatorApp:
         if path in ("/", "/health"):
             return Response.json(200, {"status": "ok", "service": "framecast emulator"})
         allowed: list[str] = []
-        for method, pattern, handler, api in self._routes:
+        for method, pattern, handler, prefixes in self._routes:
             match = None
-            if api:
-                for prefix in PREFIXES:
-                    if path.startswith(prefix + "/"):
-                        match = pattern.fullmatch(path[len(prefix) :])
+            for prefix in prefixes or ("",):
+                if prefix == "" or path.startswith(prefix + "/"):
+                    match = pattern.fullmatch(path[len(prefix) :])
+                    if match:
                         break
-            else:
-                match = pattern.fullmatch(path)
             if match is None:
                 continue
             if method != request.method:
                 allowed.append(method)
                 continue
-            if api:
+            if prefixes:
                 self._authorise(request)
             return handler(request, **match.groupdict())
         if allowed:
@@ -140,8 +146,10 @@ class EmulatorApp:
         if not self.config.require_auth:
             return
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        token = token.strip()
-        if scheme.lower() != "bearer" or not token:
+        token = token.strip() if scheme.lower() == "bearer" else ""
+        # NanoGPT also takes its key as x-api-key.
+        token = token or request.headers.get("x-api-key", "").strip()
+        if not token:
             raise ApiError(
                 401,
                 "You didn't provide an API key. Send it as 'Authorization: Bearer <key>'.",

@@ -33,6 +33,7 @@ class EmulatorConfig:
     api_key: str | None = None  # when set, only this key is accepted
     media_base_url: str | None = None  # origin of output.url; default: the request's own
     webhook_retry_delays: tuple[float, ...] = RETRY_DELAYS
+    nanogpt_status_shape: str = "nested"  # or "flat": the two documented /api/video/status shapes
 
 
 def finishes_at(record: VideoRecord) -> float:

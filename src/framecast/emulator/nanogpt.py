@@ -1,0 +1,265 @@
+"""NanoGPT's video API, under /api: submit, status in both documented shapes, extend, models.
+
+- POST /api/generate-video: JSON; `duration` (or `seconds` for Sora models) as a
+  string; shape from `aspect_ratio` / `orientation` + `resolution` (no WxH size);
+  images as `imageUrl` / `imageDataUrl`, videos as `videoUrl` / `videoDataUrl`.
+  Answers 202 {runId, id, status: "pending", model, cost, paymentSource,
+  remainingBalance}; `cost` is the pre-charge.
+- GET /api/video/status?requestId= (or runId=): the docs' nested shape
+  (`data.status` in upper case, `data.output.video.url`, final `data.cost`) or the
+  OpenAPI file's flat shape (`status` in lower case, `videoUrl`, `progress`,
+  `estimatedTimeRemaining`). A job answers in the shape its submission asked for
+  with the passthrough field `emulator_status_shape` (default: the server's).
+- POST /api/generate-video/extend {runId | taskId, index 0-3}: a new job continuing
+  a finished one.
+- GET /api/v1/video-models?detailed=true: the catalog, with per-second prices.
+
+Errors use the OpenAPI file's `{"error": <status>, "message": ...}` envelope, and
+insufficient balance the legacy `{"error": "...", "status": 402}` one.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from framecast import catalog, sizes
+from framecast.catalog import ModelInfo
+from framecast.emulator import validation
+from framecast.emulator.forms import Form, read_form
+from framecast.emulator.store import VideoRecord
+from framecast.emulator.videos import VideoApi, lifecycle
+from framecast.emulator.wire import ApiError, Request, Response
+from framecast.errors import UsageError
+from framecast.normalise import normalise
+
+SHAPES = ("nested", "flat")
+STARTING_BALANCE = 100.0
+_NESTED = {"queued": "IN_QUEUE", "in_progress": "IN_PROGRESS", "completed": "COMPLETED",
+           "failed": "FAILED", "cancelled": "CANCELED"}  # fmt: skip
+_FLAT = {"queued": "queued", "in_progress": "processing", "completed": "completed",
+         "failed": "failed", "cancelled": "cancelled"}  # fmt: skip
+_ORIENTATION = {"landscape": "16:9", "portrait": "9:16"}
+
+
+class NanoError(ApiError):
+    """NanoGPT's OpenAPI error envelope: {"error": <status>, "message": "..."}."""
+
+    def response(self) -> Response:
+        return Response.json(self.status, {"error": self.status, "message": self.message})
+
+
+def _seconds(form: Form, model: ModelInfo) -> int:
+    name = "seconds" if model.id.startswith("sora") else "duration"
+    raw = form.fields.get(name, form.fields.get("duration"))
+    if raw is None:
+        return validation.default_seconds(model)
+    text = str(raw).strip().removesuffix("s")
+    if not text.isdigit() or int(text) not in model.durations:
+        allowed = ", ".join(str(d) for d in model.durations)
+        raise NanoError(400, f"Invalid {name} '{raw}' for {model.id}; supported: {allowed}.")
+    return int(text)
+
+
+def _dimensions(form: Form, model: ModelInfo) -> tuple[int, int]:
+    ratio = form.fields.get("aspect_ratio")
+    orientation = form.fields.get("orientation")
+    if ratio is None and isinstance(orientation, str):
+        if orientation not in _ORIENTATION:
+            raise NanoError(400, "orientation must be landscape or portrait.")
+        ratio = _ORIENTATION[orientation]
+    tier = form.fields.get("resolution")
+    try:
+        shape = normalise(
+            model,
+            aspect_ratio=ratio if isinstance(ratio, str) else None,
+            resolution=tier if isinstance(tier, str) else None,
+        )
+    except UsageError as error:
+        raise NanoError(400, error.message.replace("--", "")) from None
+    dims = shape.dimensions or sizes.dimensions(model.default_size or "")
+    assert dims is not None
+    return dims
+
+
+def _media(form: Form, kind: str) -> int:
+    """How many inputs of a kind (image/video) came as URL or data URL; checks their form."""
+    count = 0
+    for suffix, prefixes in (("Url", ("https://", "http://")), ("DataUrl", (f"data:{kind}/",))):
+        value = form.fields.get(kind + suffix)
+        if value is None:
+            continue
+        if not isinstance(value, str) or not value.startswith(prefixes):
+            raise NanoError(
+                400, f"{kind}{suffix} is not a valid {'URL' if suffix == 'Url' else 'data URL'}."
+            )
+        count += 1
+    return count
+
+
+class NanoGptApi:
+    def __init__(self, videos: VideoApi, default_shape: str = "nested") -> None:
+        self.videos = videos
+        self.store = videos.store
+        self.default_shape = default_shape
+        self.spent = 0.0
+
+    def _record(
+        self, form: Form, model: ModelInfo, seconds: int, dims: tuple[int, int], **extra: Any
+    ) -> VideoRecord:
+        outcome, job_seconds, fps = validation.emulator_controls(form)
+        shape = form.fields.get("emulator_status_shape", self.default_shape)
+        if shape not in SHAPES:
+            raise NanoError(400, "emulator_status_shape must be nested or flat.")
+        price = model.price_for(f"{dims[0]}x{dims[1]}")
+        record = VideoRecord(
+            id=validation.new_id("vid"),
+            created_at=self.videos.clock(),
+            model=model.id,
+            prompt=str(form.fields.get("prompt") or ""),
+            seconds=seconds,
+            width=dims[0],
+            height=dims[1],
+            fps=str(fps),
+            job_seconds=self.videos.config.job_seconds if job_seconds is None else job_seconds,
+            outcome=outcome,
+            price_per_second=None if price is None else price.per_second,
+            expires_after=self.videos.config.expires_after,
+            extra={"dialect": "nanogpt", "status_shape": shape, **extra},
+        )
+        self.store.add(record)
+        return record
+
+    def _accepted(self, record: VideoRecord) -> Response:
+        cost = round((record.price_per_second or 0.0) * record.seconds, 6)
+        self.spent += cost
+        return Response.json(202, {
+            "runId": record.id,
+            "id": record.id,
+            "status": "pending",
+            "model": record.model,
+            "cost": cost,
+            "paymentSource": "USD",
+            "remainingBalance": round(STARTING_BALANCE - self.spent, 6),
+            "prechargeLabel": f"{record.seconds}s video",
+        })  # fmt: skip
+
+    def generate(self, request: Request) -> Response:
+        form = read_form(request)
+        name = form.fields.get("model")
+        if not isinstance(name, str) or not name:
+            raise NanoError(400, "model is required.")
+        model = catalog.get(name)
+        if model is None:
+            raise NanoError(400, f"Unknown video model '{name}'. See /api/v1/video-models.")
+        prompt = form.fields.get("prompt")
+        if not isinstance(prompt, str) or not prompt.strip():
+            raise NanoError(400, "prompt is required for text-to-video and edit models.")
+        images, videos = _media(form, "image"), _media(form, "video")
+        if images and "i2v" not in model.modes:
+            raise NanoError(400, f"{model.id} does not take an image.")
+        if videos and "v2v" not in model.modes:
+            raise NanoError(400, f"{model.id} does not take a source video.")
+        return self._accepted(
+            self._record(form, model, _seconds(form, model), _dimensions(form, model))
+        )
+
+    def extend(self, request: Request) -> Response:
+        form = read_form(request)
+        source_id = form.fields.get("runId") or form.fields.get("taskId")
+        index = form.fields.get("index")
+        if not isinstance(source_id, str):
+            raise NanoError(400, "runId (or taskId) is required.")
+        if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index <= 3:
+            raise NanoError(400, "index must be an integer from 0 to 3.")
+        source = self.store.get(source_id)
+        if source is None or source.extra.get("dialect") != "nanogpt":
+            raise NanoError(404, f"Run {source_id} not found.")
+        status, _, _ = lifecycle(source, self.videos.clock())
+        if status != "completed":
+            raise NanoError(
+                400, f"Run {source_id} is {status}; only completed runs can be extended."
+            )
+        model = catalog.get(source.model)
+        assert model is not None
+        form.fields.setdefault("prompt", source.prompt)
+        record = self._record(
+            form, model, source.seconds, (source.width, source.height), extended_from=source.id
+        )
+        return self._accepted(record)
+
+    def status(self, request: Request) -> Response:
+        run_id = request.arg("requestId") or request.arg("runId")
+        if not run_id:
+            raise NanoError(400, "requestId is required.")
+        record = self.store.get(run_id)
+        if record is None or record.extra.get("dialect") != "nanogpt":
+            raise NanoError(404, "Video not found")
+        status, progress, finished = lifecycle(record, self.videos.clock())
+        url = None
+        if status == "completed" and finished is not None:
+            view = self.videos.video_object(record, request)
+            url = view["output"]["url"]
+        cost = (
+            round((record.price_per_second or 0.0) * record.seconds, 6)
+            if status == "completed"
+            else 0.0
+        )
+        error = "The emulator was asked to fail this job." if status == "failed" else None
+        if record.extra.get("status_shape") == "flat":
+            remaining = max(0.0, record.created_at + record.job_seconds - self.videos.clock())
+            return Response.json(200, {
+                "requestId": record.id,
+                "status": _FLAT[status],
+                "videoUrl": url,
+                "error": error,
+                "createdAt": _iso(record.created_at),
+                "completedAt": None if finished is None else _iso(finished),
+                "progress": progress,
+                "estimatedTimeRemaining": None if finished is not None else round(remaining),
+            })  # fmt: skip
+        data: dict[str, Any] = {"status": _NESTED[status], "requestId": record.id}
+        if url is not None:
+            data["output"] = {"video": {"url": url}}
+            data["cost"] = cost
+        if error is not None:
+            data.update(
+                error=error,
+                isNSFWError=False,
+                userFriendlyError="The video could not be generated.",
+            )
+        return Response.json(200, {"requestId": record.id, "model": record.model, "data": data})
+
+    def models(self, request: Request) -> Response:
+        data = []
+        for model in catalog.models().values():
+            per_second = model.prices[0].per_second if model.prices else None
+            data.append({
+                "id": model.id,
+                "object": "model",
+                "name": model.name,
+                "description": f"{model.name} by {model.creator}",
+                "architecture": {
+                    "modality": "video",
+                    "input_modalities": ["text", *(["image"] if "i2v" in model.modes else [])],
+                    "output_modalities": ["video"],
+                },
+                "pricing": {"currency": "USD", "per_second": per_second},
+                "capabilities": {
+                    "video_generation": True,
+                    "text_to_video": "t2v" in model.modes,
+                    "image_to_video": "i2v" in model.modes,
+                    "audio_generation": model.audio is not None,
+                },
+                "supported_parameters": {
+                    "durations": list(model.durations),
+                    "aspect_ratios": list(model.aspect_ratios),
+                    "resolutions": list(model.resolutions),
+                },
+            })  # fmt: skip
+        meta = {"count": len(data), "generated_at": _iso(time.time())}
+        return Response.json(200, {"object": "list", "data": data, "meta": meta})
+
+
+def _iso(timestamp: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(timestamp))
