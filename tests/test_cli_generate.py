@@ -64,6 +64,7 @@ def test_json_job_decodes_to_the_requested_size_and_duration(isolated: Path) -> 
         "currency",
         "executed_model",
         "upstream_provider",
+        "balance",
         "adjustments",
     }
     assert doc["status"] == "completed"

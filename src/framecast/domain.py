@@ -117,6 +117,8 @@ class Job:
     poll_after: float | None = None  # the provider's hint, in seconds
     executed_model: str | None = None  # what a gateway actually ran (e.g. openai/sora-2)
     upstream: str | None = None  # the provider a gateway routed the job to
+    balance: float | None = None  # the account balance a provider reported after charging
+    payment_source: str | None = None  # what it charged (NanoGPT: USD or XNO)
 
     @property
     def finished(self) -> bool:

@@ -69,6 +69,13 @@ def prepare(
         raise UsageError(f"{provider.name} takes no reference images.")
     if request.video and "v2v" not in caps.modes:
         raise UsageError(f"{provider.name} takes no input video.")
+    if request.webhook_url and not caps.webhooks:
+        raise UsageError(f"{provider.name} sends no webhooks; --webhook-url would never be called.")
+    if request.idempotency_key and not caps.idempotency:
+        raise UsageError(
+            f"{provider.name} does not deduplicate submissions; "
+            "--idempotency-key would not protect you."
+        )
     if info is not None and request.images and "i2v" not in info.modes:
         raise UsageError(f"{info.id} does not animate images (modes: {', '.join(info.modes)}).")
     if info is not None and request.video and "v2v" not in info.modes:

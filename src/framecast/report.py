@@ -47,6 +47,9 @@ def job_document(
         "currency": job.currency,
         "executed_model": job.executed_model,
         "upstream_provider": job.upstream,
+        "balance": None
+        if job.balance is None
+        else {"remaining": job.balance, "payment_source": job.payment_source},
         "adjustments": adjustments or [],
     }
 

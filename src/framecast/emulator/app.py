@@ -39,6 +39,7 @@ class Seen:
     had_authorization: bool
     content_type: str = ""
     query: str = ""
+    had_api_key: bool = False  # NanoGPT's x-api-key header
 
 
 class EmulatorApp:
@@ -99,6 +100,7 @@ class EmulatorApp:
                     "authorization" in request.headers,
                     request.headers.get("content-type", "").split(";")[0],
                     "&".join(f"{k}={v[-1]}" for k, v in request.query.items() if k != "signature"),
+                    "x-api-key" in request.headers,
                 )
             )
         try:

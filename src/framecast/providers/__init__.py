@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 # Imported on first use, so a command only pays for the provider it talks to.
 BUILTIN = {
     "lumenfall": ("framecast.providers.lumenfall", "LumenfallProvider"),
+    "nanogpt": ("framecast.providers.nanogpt", "NanoGptProvider"),
     "openai": ("framecast.providers.openai", "OpenAIProvider"),
     "emulator": ("framecast.providers.emulator", "EmulatorProvider"),
 }
