@@ -33,6 +33,9 @@ _SCRUBBED = (
     "FRAMECAST_MAX_RETRIES",
     "FRAMECAST_EMULATOR_JOB_SECONDS",
     "LUMENFALL_API_KEY",
+    "LUMENFALL_BASE_URL",
+    "NANOGPT_BASE_URL",
+    "FRAMECAST_MODELS_TTL",
     "NANOGPT_API_KEY",
     "FORCE_COLOR",
     "NO_COLOR",
@@ -47,6 +50,7 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         monkeypatch.delenv(name, raising=False)
     data = tmp_path / "data"
     monkeypatch.setenv("FRAMECAST_DATA_DIR", str(data))
+    monkeypatch.setenv("FRAMECAST_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("FRAMECAST_POLL_INTERVAL", "0.05")
     monkeypatch.setenv("FRAMECAST_EMULATOR_JOB_SECONDS", "0.3")
     monkeypatch.setenv("FRAMECAST_MAX_RETRIES", "1")

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from framecast.domain import Job, JobStatus
 
 if TYPE_CHECKING:
+    from framecast.catalog import ModelInfo
     from framecast.pricing import Estimate
 
 
@@ -55,11 +56,15 @@ def job_document(
 
 
 def money(amount: float | None, currency: str | None) -> str | None:
+    """Whole cents as cents ($0.40); finer prices keep their digits ($0.1764, $0.002)."""
     if amount is None:
         return None
+    digits = (
+        f"{amount:,.2f}" if round(amount, 2) == round(amount, 6) else f"{amount:,.6f}".rstrip("0")
+    )
     if (currency or "USD").upper() == "USD":
-        return f"${amount:,.2f}"
-    return f"{amount:,.2f} {currency}"
+        return f"${digits}"
+    return f"{digits} {currency}"
 
 
 def human_bytes(count: float) -> str:
@@ -130,3 +135,71 @@ def estimate_document(
         "unpriced": list(estimate.unpriced),
         "adjustments": adjustments,
     }
+
+
+def model_document(model: ModelInfo) -> dict[str, Any]:
+    """One model as `framecast models --json` prints it."""
+    return {
+        "id": model.id,
+        "name": model.name,
+        "creator": model.creator,
+        "aliases": list(model.aliases),
+        "modes": list(model.modes),
+        "durations": list(model.durations),
+        "default_seconds": model.default_seconds,
+        "default_size": model.default_size,
+        "sizes": [
+            {
+                "size": option.size,
+                "aspect_ratio": option.aspect_ratio,
+                "resolution": option.resolution,
+                "per_second": None if (p := model.price_for(option.size)) is None else p.per_second,
+            }
+            for option in model.sizes
+        ],
+        "aspect_ratios": list(model.aspect_ratios),
+        "resolutions": list(model.resolutions),
+        "audio": model.audio,
+        "max_references": model.max_references,
+        "prices": [
+            {
+                "per_second": price.per_second,
+                "currency": price.currency,
+                "sizes": list(price.sizes),
+                "audio": price.audio,
+                "source": price.source,
+                "as_of": price.as_of,
+            }
+            for price in model.prices
+        ],
+        "inputs": [
+            {
+                "kind": p.kind,
+                "amount": p.amount,
+                "per": p.per,
+                "currency": p.currency,
+                "source": p.source,
+            }
+            for p in model.inputs
+        ],
+        "source": model.source,
+    }
+
+
+def price_range(model: ModelInfo) -> str:
+    """Per-second price, or its range across sizes: $0.10, $0.30-$0.50."""
+    amounts = sorted({p.per_second for p in model.prices})
+    if not amounts:
+        return "?"
+    currency = model.prices[0].currency
+    low, high = money(amounts[0], currency), money(amounts[-1], currency)
+    return str(low) if low == high else f"{low}-{high}"
+
+
+def durations_text(durations: tuple[int, ...]) -> str:
+    if not durations:
+        return "?"
+    ordered = sorted(durations)
+    if len(ordered) > 3 and ordered == list(range(ordered[0], ordered[-1] + 1)):
+        return f"{ordered[0]}-{ordered[-1]}"
+    return " ".join(str(d) for d in ordered)

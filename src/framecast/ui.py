@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.progress import Progress, TaskID
 
+    from framecast.catalog import ModelInfo
     from framecast.errors import ProviderUnavailable
     from framecast.journal import Entry
     from framecast.pricing import Estimate
@@ -307,3 +308,78 @@ def estimate_table(out: Console, estimate: Estimate, *, provider: str | None, n:
         out.print(f"  source: {source}", soft_wrap=True)
     for item in estimate.unpriced:
         out.print(f"not priced: {item}", soft_wrap=True)
+
+
+def models_table(out: Console, models: Iterable[ModelInfo]) -> None:
+    """`framecast models`: one line per model."""
+    from rich.table import Table
+
+    from framecast.report import durations_text, price_range
+
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for name in ("MODEL", "MODES", "SECONDS", "RATIOS", "TIERS", "PER SECOND"):
+        table.add_column(name, no_wrap=name in ("MODEL", "PER SECOND"))
+    for model in models:
+        table.add_row(
+            model.id,
+            " ".join(model.modes) or "?",
+            durations_text(model.durations),
+            " ".join(model.aspect_ratios) or "?",
+            " ".join(model.resolutions) or "?",
+            price_range(model),
+        )
+    out.print(table)
+
+
+def model_details(out: Console, model: ModelInfo) -> None:
+    """`framecast models MODEL`: sizes with their ratio, tier and price; prices with sources."""
+    from rich.table import Table
+
+    from framecast.report import durations_text
+
+    out.print(
+        f"{model.id} · {model.name} · {model.creator}"
+        + (f" (from {model.source})" if model.source != "bundled" else "")
+    )
+    facts = Table.grid(padding=(0, 2))
+    facts.add_column(style="bold")
+    facts.add_column()
+    for label, value in (
+        ("modes", " ".join(model.modes)),
+        (
+            "seconds",
+            durations_text(model.durations)
+            + (f" (default {model.default_seconds})" if model.default_seconds else ""),
+        ),
+        ("aspect ratios", " ".join(model.aspect_ratios)),
+        ("tiers", " ".join(model.resolutions)),
+        ("audio", model.audio or "no"),
+        ("reference images", str(model.max_references)),
+        ("aliases", ", ".join(model.aliases)),
+    ):
+        if value:
+            facts.add_row(label, value)
+    out.print(facts)
+    if model.sizes:
+        sizes = Table(box=None, pad_edge=False, header_style="bold")
+        for name in ("SIZE", "RATIO", "TIER", "PER SECOND"):
+            sizes.add_column(name)
+        for option in model.sizes:
+            price = model.price_for(option.size)
+            default = " (default)" if option.size == model.default_size else ""
+            sizes.add_row(
+                option.size + default,
+                option.aspect_ratio,
+                option.resolution,
+                "?" if price is None else money(price.per_second, price.currency) or "?",
+            )
+        out.print(sizes)
+    for price in model.prices:
+        scope = ", ".join(price.sizes) if price.sizes else "all sizes"
+        if price.audio is not None:
+            scope += ", with audio" if price.audio else ", without audio"
+        rate = f"{money(price.per_second, price.currency)}/s"
+        out.print(f"{rate} ({scope}): {price.source}, as of {price.as_of}", soft_wrap=True)
+    for extra in model.inputs:
+        rate = f"{money(extra.amount, extra.currency)} per {extra.per}"
+        out.print(f"{extra.kind} input: {rate}: {extra.source}", soft_wrap=True)

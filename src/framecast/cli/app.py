@@ -92,13 +92,14 @@ def root(
 
 
 def _register() -> None:
-    from framecast.cli import estimate, generate, serve, track
+    from framecast.cli import estimate, generate, models, serve, track
 
     app.command(epilog=EPILOG)(generate.generate)
     app.command(epilog=EPILOG)(track.status)
     app.command(epilog=EPILOG)(track.wait)
     app.command(epilog=EPILOG)(track.download)
     app.command(epilog=EPILOG)(estimate.estimate)
+    app.command(epilog=EPILOG)(models.models)
     app.command(name="emulator")(serve.emulator)
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from framecast import jobs
+from framecast import jobs, listing
 from framecast.domain import Job, JobStatus
 from framecast.errors import FramecastError, Interrupted, JobFailed
 from framecast.inputs import build_request
@@ -105,7 +105,9 @@ def prepared_request(
     choice = choose_provider(
         provider=flags["provider"], base_url=flags["base_url"], api_key=flags["api_key"]
     )
-    prepared = jobs.prepare(request, get_provider(choice.name))
+    provider_cls = get_provider(choice.name)
+    models = listing.cached_catalog(choice.name, choice.base_url or provider_cls.default_base_url)
+    prepared = jobs.prepare(request, provider_cls, models)
     if not quiet:
         warning = openai_sunset_warning(choice)
         if warning:
