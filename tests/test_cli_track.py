@@ -289,3 +289,40 @@ def test_an_expired_link_is_explained(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "url_expired" in result.stderr
     assert "may have expired" in result.stderr
     assert "API key" not in result.stderr
+
+
+def test_extend_a_finished_job(served_env: Served) -> None:
+    job_id = submit("--seconds", "8")
+    assert invoke("wait", job_id).exit_code == 0
+
+    result = invoke(
+        "generate", "the boat reaches the sea", "--extend", "@last", "--seconds", "4", "--json"
+    )
+
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["id"] != job_id
+    assert doc["seconds"] == 12, "an extension reports the stitched total"
+    assert probe_mp4(Path(doc["output"]["path"])).duration == pytest.approx(12.0)
+    assert served_env.seen("POST", "/v1/videos/extensions")
+    assert json.loads(journal_rows(data_dir())[-1]["request"])["extends"] == job_id
+
+
+def test_extend_where_the_provider_cannot(
+    monkeypatch: pytest.MonkeyPatch, served_env: Served
+) -> None:
+    monkeypatch.setenv("LUMENFALL_API_KEY", "k")
+    result = invoke(
+        "generate",
+        "more",
+        "--extend",
+        "video_x",
+        "--provider",
+        "lumenfall",
+        "-m",
+        "sora-2",
+        "--base-url",
+        served_env.base_url,
+    )
+    assert result.exit_code == 2
+    assert "documents no extend endpoint" in result.stderr

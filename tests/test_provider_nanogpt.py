@@ -181,7 +181,7 @@ def test_the_extend_flow(nanogpt: Served) -> None:
         (source,) = api.submit(JobRequest(BOAT, model="veo-3.1", seconds=4))
         while api.get(source.id).status is not JobStatus.COMPLETED:
             time.sleep(0.05)
-        extended = api.extend(source.id, index=1)
+        (extended,) = api.extend(source.id, JobRequest(BOAT, params={"index": 1}))
         assert extended.id != source.id
         assert extended.status is JobStatus.QUEUED
         assert api.get(extended.id).status in (JobStatus.QUEUED, JobStatus.IN_PROGRESS)
@@ -268,3 +268,17 @@ def test_request_conversion(request_: JobRequest, expected: dict[str, object]) -
 )
 def test_resolution_tokens(tier: str, token: str) -> None:
     assert resolution_token(tier) == token
+
+
+def test_extend_from_the_cli_follows_the_source_job(
+    nanogpt: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert invoke("generate", BOAT, "-m", "veo-3.1", "-q").exit_code == 0
+    monkeypatch.delenv("FRAMECAST_PROVIDER")
+
+    result = invoke("generate", "keep going", "--extend", "@last", "-P", "index=2", "--json")
+
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert (doc["provider"], doc["status"]) == ("nanogpt", "completed")
+    assert nanogpt.seen("POST", "/api/generate-video/extend")

@@ -110,13 +110,23 @@ def prepare(
     return Prepared(effective, info, shape.adjustments)
 
 
-def submit(provider: Provider, prepared: Prepared, journal: Journal) -> list[Job]:
+def submit(
+    provider: Provider, prepared: Prepared, journal: Journal, *, extend: str | None = None
+) -> list[Job]:
     """Submit and journal at once, before anything waits. `n` is emulated where not native.
 
     Where the provider deduplicates by key, every submission carries one, so a
-    retried POST cannot create (and bill) a second job.
+    retried POST cannot create (and bill) a second job. With `extend`, the
+    request continues that finished job instead of starting a new one.
     """
     request = prepared.request
+    if extend is not None:
+        if request.n != 1:
+            raise UsageError("--extend makes one continuation; drop --n.")
+        created = provider.extend(extend, request)
+        for job in created:
+            journal.record_submission(job, request, provider.base_url, {"extends": extend})
+        return created
     if provider.capabilities.idempotency and request.idempotency_key is None:
         request = replace(request, idempotency_key=f"framecast-{uuid.uuid4()}")
     extra = {"adjustments": [str(a) for a in prepared.adjustments]}

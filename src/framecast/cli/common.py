@@ -117,6 +117,20 @@ def prepared_request(
     return choice, prepared
 
 
+def extension_source(
+    ref: str, provider: str | None, base_url: str | None, model: str | None
+) -> tuple[str, str | None, str | None, str | None]:
+    """The job `--extend` names, and unless told otherwise its provider, base URL and model."""
+    with Journal.open_default() as journal:
+        entry = journal.resolve(ref)
+    if entry is None:
+        return ref, provider, base_url, model
+    if provider is None and base_url is None:
+        needs_url = get_provider(entry.provider).key_env_var is not None
+        provider, base_url = entry.provider, entry.base_url if needs_url else None
+    return entry.id, provider, base_url, model or entry.job.model
+
+
 def save_video(
     provider: Provider, job: Job, path: Path, journal: Journal, display: Display, *, force: bool
 ) -> tuple[Path, int]:

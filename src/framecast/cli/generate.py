@@ -34,6 +34,15 @@ def generate(
     base_url: options.BaseUrl = None,
     api_key: options.ApiKey = None,
     output: options.Output = None,
+    extend: Annotated[
+        str | None,
+        typer.Option(
+            "--extend",
+            metavar="ID",
+            help="Continue a finished job (id or @last) with a new segment described by PROMPT.",
+            show_default=False,
+        ),
+    ] = None,
     no_wait: Annotated[
         bool, typer.Option("--no-wait", help="Submit, print the job id(s) and exit.")
     ] = False,
@@ -72,6 +81,7 @@ def generate(
     from framecast import jobs, saving
     from framecast.cli.common import (
         emit,
+        extension_source,
         failure,
         interrupted,
         prepared_request,
@@ -87,6 +97,9 @@ def generate(
 
     started = time.monotonic()
     err = console(sys.stderr)
+    source = None
+    if extend is not None:
+        source, provider, base_url, model = extension_source(extend, provider, base_url, model)
     choice, prepared = prepared_request(prompt, locals(), err, quiet=quiet)
     policy = poll_policy(os.environ)
     several = prepared.request.n > 1
@@ -112,7 +125,7 @@ def generate(
         display: Display = Display()
         deadline = None if timeout == 0 else started + timeout
         saved: dict[str, tuple[Path, int]] = {}
-        submitted = jobs.submit(api, prepared, journal)
+        submitted = jobs.submit(api, prepared, journal, extend=source)
         ids = [job.id for job in submitted]
         # From here on the jobs exist and are paid for: every way out names them.
         try:

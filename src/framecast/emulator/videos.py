@@ -197,7 +197,7 @@ class VideoApi:
         if webhook is not None:
             for record in records:
                 self._schedule_webhook(record, webhook, request)
-        return Response.json(202, self._created(records, request))
+        return Response.json(202, self._created(records, request), self._poll_hint(records[0]))
 
     def _created(self, records: list[VideoRecord], request: Request) -> Any:
         """One video object, or for n > 1 a list page of them."""

@@ -109,6 +109,10 @@ class Provider(ABC):
     def cancel(self, job_id: str) -> None:
         raise UsageError(f"The {self.name} API offers no way to cancel a job.")
 
+    def extend(self, job_id: str, request: JobRequest) -> list[Job]:
+        """Continue a finished job with a new segment."""
+        raise UsageError(f"The {self.name} API offers no way to extend a job.")
+
     def estimate(self, request: JobRequest) -> ProviderEstimate:
         raise UsageError(f"The {self.name} API has no dry run.")
 

@@ -14,9 +14,10 @@ from typing import ClassVar
 
 import httpx
 
-from framecast.domain import Job
+from framecast.domain import Job, JobRequest
 from framecast.providers.base import Asset, Capabilities, Variant
 from framecast.providers.lumenfall import LumenfallProvider
+from framecast.providers.openai import OpenAIProvider
 
 JOB_SECONDS_ENV = "FRAMECAST_EMULATOR_JOB_SECONDS"
 DEFAULT_JOB_SECONDS = 3.0
@@ -54,6 +55,10 @@ class EmulatorProvider(LumenfallProvider):
         if transport is None:
             transport = _in_process_transport(state_dir)
         super().__init__(base_url=None, api_key=None, transport=transport, max_retries=max_retries)
+
+    def extend(self, job_id: str, request: JobRequest) -> list[Job]:
+        # The emulator also serves OpenAI's /videos/extensions.
+        return OpenAIProvider.extend(self, job_id, request)
 
     def asset(self, job: Job, variant: Variant) -> Asset:
         if variant == "video":

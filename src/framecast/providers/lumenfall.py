@@ -103,6 +103,12 @@ class LumenfallProvider(OpenAIProvider):
             raise ProviderUnavailable(f"{self.name} accepted the request but returned no job.")
         return jobs
 
+    def extend(self, job_id: str, request: JobRequest) -> list[Job]:
+        raise UsageError(
+            f"{self.name} documents no extend endpoint.",
+            hint="Pass the finished video as --video to a model that extends clips.",
+        )
+
     def estimate(self, request: JobRequest) -> ProviderEstimate:
         payload = mapping(self._post(request, params={"dryRun": "true"}).json())
         micros = number(payload.get("total_cost_micros"))

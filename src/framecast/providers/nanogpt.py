@@ -105,12 +105,11 @@ class NanoGptProvider(Provider):
         response = self.http.request("POST", "generate-video", json=request_body(request))
         return [self._accepted(mapping(response.json()), request)]
 
-    def extend(self, job_id: str, index: int = 0) -> Job:
-        """NanoGPT's task extend flow: continue a finished run (`index` 0-3)."""
-        response = self.http.request(
-            "POST", "generate-video/extend", json={"runId": job_id, "index": index}
-        )
-        return self._accepted(mapping(response.json()), None)
+    def extend(self, job_id: str, request: JobRequest) -> list[Job]:
+        """NanoGPT's task extend flow: continue a finished run (`--param index=N`, 0-3)."""
+        body = {"runId": job_id, "index": request.params.get("index", 0)}
+        response = self.http.request("POST", "generate-video/extend", json=body)
+        return [self._accepted(mapping(response.json()), request)]
 
     def _accepted(self, payload: dict[str, Any], request: JobRequest | None) -> Job:
         job_id = text(payload.get("runId")) or text(payload.get("id"))

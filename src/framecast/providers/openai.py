@@ -152,6 +152,16 @@ class OpenAIProvider(Provider):
     def cancel(self, job_id: str) -> None:
         self.http.request("DELETE", f"videos/{job_id}")
 
+    def extend(self, job_id: str, request: JobRequest) -> list[Job]:
+        """POST /videos/extensions: a new `request.seconds` segment (default 4) after the clip."""
+        body = {
+            "video": {"id": job_id},
+            "prompt": request.prompt,
+            "seconds": str(request.seconds or 4),
+        }
+        response = self.http.request("POST", "videos/extensions", json=body)
+        return [self._job(response.json(), response.headers.get("openai-poll-after-ms"))]
+
     def remix(self, job_id: str, prompt: str) -> Job:
         response = self.http.request("POST", f"videos/{job_id}/remix", json={"prompt": prompt})
         return self._job(response.json(), response.headers.get("openai-poll-after-ms"))

@@ -1,0 +1,121 @@
+"""The openai provider against the served emulator (OpenAI's shape under /v1) over loopback."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from framecast.domain import Job, JobRequest, JobStatus
+from framecast.errors import AuthError, RequestRejected
+from framecast.providers.openai import OpenAIProvider
+from tests.conftest import Served, probe_mp4
+
+BOAT = "a paper boat drifting down a rainy street"
+
+
+@pytest.fixture
+def api(emulator: Served) -> Iterator[OpenAIProvider]:
+    with OpenAIProvider(base_url=emulator.base_url, api_key="sk-test") as provider:
+        yield provider
+
+
+def finish(api: OpenAIProvider, job: Job) -> Job:
+    for _ in range(400):
+        job = api.get(job.id)
+        if job.finished:
+            return job
+        time.sleep(0.01)
+    raise AssertionError("never finished")
+
+
+def test_create_is_multipart_and_reads_the_video_object(
+    api: OpenAIProvider, emulator: Served
+) -> None:
+    (job,) = api.submit(
+        JobRequest(BOAT, model="sora-2", seconds=8, size="1280x720", params={"style": "noir"})
+    )
+
+    assert (job.status, job.progress, job.seconds, job.size, job.model) == (
+        JobStatus.QUEUED,
+        0,
+        8,
+        "1280x720",
+        "sora-2",
+    )
+    assert job.poll_after is not None and 0.1 <= job.poll_after <= 2.0
+    assert job.cost_estimate == pytest.approx(0.8)
+    assert [s.content_type for s in emulator.seen("POST", "/v1/videos")] == ["multipart/form-data"]
+
+
+@pytest.mark.parametrize(
+    ("outcome", "status", "code"),
+    [
+        ("completed", JobStatus.COMPLETED, None),
+        ("failed", JobStatus.FAILED, "generation_failed"),
+        ("cancelled", JobStatus.CANCELLED, None),
+    ],
+)
+def test_each_terminal_status(
+    api: OpenAIProvider, outcome: str, status: JobStatus, code: str | None
+) -> None:
+    (job,) = api.submit(JobRequest(BOAT, params={"emulator_outcome": outcome}))
+    done = finish(api, job)
+
+    assert done.status is status
+    assert (done.error.code if done.error else None) == code
+    if status is JobStatus.COMPLETED:
+        assert done.cost == pytest.approx(0.4) and done.currency == "USD"
+        assert done.completed_at is not None and done.expires_at == done.completed_at + 3600
+    else:
+        assert done.cost == 0.0
+
+
+def test_downloads_every_variant(api: OpenAIProvider) -> None:
+    (job,) = api.submit(JobRequest(BOAT, size="1280x720"))
+    done = finish(api, job)
+    payloads = {}
+    for variant in ("video", "thumbnail", "spritesheet"):
+        with api.open_asset(done, variant) as response:  # type: ignore[arg-type]
+            payloads[variant] = response.read()
+    assert probe_mp4(payloads["video"]).width == 1280
+    assert payloads["thumbnail"].startswith(b"\x89PNG") and payloads["spritesheet"].startswith(
+        b"\x89PNG"
+    )
+
+
+def test_list_pages_through_the_server_jobs(api: OpenAIProvider) -> None:
+    ids = [api.submit(JobRequest(f"{BOAT} {i}"))[0].id for i in range(5)]
+
+    first, cursor = api.list_jobs(limit=2)
+    second, cursor2 = api.list_jobs(limit=2, after=cursor)
+    last, end = api.list_jobs(limit=2, after=cursor2)
+
+    assert [j.id for j in first + second + last] == ids[::-1]
+    assert end is None
+
+
+def test_remix_and_delete(api: OpenAIProvider, emulator: Served) -> None:
+    (job,) = api.submit(JobRequest(BOAT))
+    with pytest.raises(RequestRejected, match="invalid_state"):
+        api.remix(job.id, "now at night")
+    finish(api, job)
+
+    remix = api.remix(job.id, "now at night")
+    api.cancel(job.id)
+
+    assert remix.id != job.id and remix.prompt == "now at night"
+    assert emulator.seen("DELETE", f"/v1/videos/{job.id}")
+    with pytest.raises(RequestRejected, match="HTTP 404 video_not_found"):
+        api.get(job.id)
+
+
+def test_error_envelopes(emulator: Served) -> None:
+    with OpenAIProvider(base_url=emulator.base_url, api_key="sk-test") as api:
+        with pytest.raises(RequestRejected) as rejected:
+            api.submit(JobRequest(BOAT, seconds=5))
+        assert (rejected.value.status, rejected.value.code) == (400, "invalid_value")
+    with OpenAIProvider(base_url=emulator.base_url) as keyless, pytest.raises(AuthError) as refused:
+        keyless.get("video_x")
+    assert refused.value.hint == "Check OPENAI_API_KEY (or --api-key)."
