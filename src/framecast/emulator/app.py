@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from framecast import catalog
+from framecast.emulator.assets import AssetApi
 from framecast.emulator.nanogpt import NanoGptApi
 from framecast.emulator.store import JobStore
 from framecast.emulator.videos import EmulatorConfig, VideoApi
@@ -56,28 +57,29 @@ class EmulatorApp:
         self.seen: deque[Seen] = deque(maxlen=2000)
         self._lock = threading.Lock()
         v = self.videos
+        assets = AssetApi(v)
         nano = NanoGptApi(v, self.config.nanogpt_status_shape)
         self._routes: list[tuple[str, re.Pattern[str], Handler, tuple[str, ...]]] = [
             (
                 "GET",
                 re.compile(r"/media/(?P<video_id>[^/]+)/(?P<variant>[a-z]+)\.[a-z0-9]+"),
-                v.media,
+                assets.media,
                 (),
             ),
             ("POST", re.compile(r"/videos"), v.create, OPENAI),
             ("GET", re.compile(r"/videos"), v.list, OPENAI),
-            ("POST", re.compile(r"/videos/characters"), v.create_character, OPENAI),
+            ("POST", re.compile(r"/videos/characters"), assets.create_character, OPENAI),
             (
                 "GET",
                 re.compile(r"/videos/characters/(?P<character_id>[^/]+)"),
-                v.get_character,
+                assets.get_character,
                 OPENAI,
             ),
             ("POST", re.compile(r"/videos/edits"), v.edit, OPENAI),
             ("POST", re.compile(r"/videos/extensions"), v.extend, OPENAI),
             ("GET", re.compile(r"/videos/(?P<video_id>[^/]+)"), v.retrieve, OPENAI),
             ("DELETE", re.compile(r"/videos/(?P<video_id>[^/]+)"), v.delete, OPENAI),
-            ("GET", re.compile(r"/videos/(?P<video_id>[^/]+)/content"), v.content, OPENAI),
+            ("GET", re.compile(r"/videos/(?P<video_id>[^/]+)/content"), assets.content, OPENAI),
             ("POST", re.compile(r"/videos/(?P<video_id>[^/]+)/remix"), v.remix, OPENAI),
             ("GET", re.compile(r"/webhooks/secret"), v.webhook_secret, OPENAI),
             ("GET", re.compile(r"/models"), self.list_models, OPENAI),

@@ -1,4 +1,4 @@
-"""The OpenAI Videos API as Lumenfall serves it: /videos, /content, /remix, edits, extensions.
+"""The OpenAI Videos API as Lumenfall serves it: create, poll, list, delete, remix, edit, extend.
 
 Lumenfall's additions are served too: `output.url` (a signed media URL that
 needs no API key), and `metadata` with the provider and the cost
@@ -16,7 +16,7 @@ from typing import Any
 
 from framecast.emulator import lumenfall, validation
 from framecast.emulator.forms import Form, read_form
-from framecast.emulator.media import VARIANTS, Renderer, asset_response, signature, signed_path
+from framecast.emulator.media import signed_path
 from framecast.emulator.store import JobStore, VideoRecord
 from framecast.emulator.webhooks import RETRY_DELAYS, WebhookSender, check_target
 from framecast.emulator.wire import ApiError, Request, Response
@@ -62,7 +62,6 @@ class VideoApi:
         self.store = store
         self.config = config
         self.clock = clock
-        self.renderer = Renderer()
         self.webhooks = WebhookSender(store.webhook_secret, config.webhook_retry_delays)
         self._creating = threading.Lock()
 
@@ -127,7 +126,7 @@ class VideoApi:
         remaining = record.created_at + record.job_seconds - self.clock()
         return [("openai-poll-after-ms", str(int(min(2000, max(100, remaining * 250)))))]
 
-    def _existing(self, video_id: str) -> VideoRecord:
+    def existing(self, video_id: str) -> VideoRecord:
         record = self.store.get(video_id)
         if record is None:
             raise ApiError(404, f"Video with id '{video_id}' not found.", code="video_not_found")
@@ -219,7 +218,7 @@ class VideoApi:
         return Response.json(200, {"key": self.store.webhook_secret})
 
     def _completed_source(self, video_id: str, action: str) -> VideoRecord:
-        source = self._existing(video_id)
+        source = self.existing(video_id)
         status, _, _ = lifecycle(source, self.clock())
         if status != "completed":
             raise ApiError(
@@ -318,11 +317,11 @@ class VideoApi:
     # -- reading -------------------------------------------------------------
 
     def retrieve(self, request: Request, video_id: str) -> Response:
-        record = self._existing(video_id)
+        record = self.existing(video_id)
         return Response.json(200, self.video_object(record, request), self._poll_hint(record))
 
     def delete(self, request: Request, video_id: str) -> Response:
-        self._existing(video_id)
+        self.existing(video_id)
         self.store.delete(video_id)
         return Response.json(200, {"id": video_id, "object": "video.deleted", "deleted": True})
 
@@ -360,84 +359,6 @@ class VideoApi:
                 "has_more": has_more,
             },
         )
-
-    def _finished_asset(self, record: VideoRecord, variant: str, request: Request) -> Response:
-        status, _, finished = lifecycle(record, self.clock())
-        if status != "completed" or finished is None:
-            raise ApiError(
-                400,
-                f"The video is not ready for download; its status is {status}.",
-                code="video_not_ready",
-            )
-        if self.clock() > finished + record.expires_after:
-            raise ApiError(404, "The video's assets have expired.", code="video_expired")
-        return asset_response(request, self.renderer.render(record, variant), variant, record.id)
-
-    def content(self, request: Request, video_id: str) -> Response:
-        variant = request.arg("variant") or "video"
-        if variant not in VARIANTS:
-            raise ApiError(
-                400,
-                "'variant' must be one of video, thumbnail, spritesheet.",
-                param="variant",
-                code="invalid_value",
-            )
-        return self._finished_asset(self._existing(video_id), variant, request)
-
-    def media(self, request: Request, video_id: str, variant: str) -> Response:
-        """A signed output URL: no API key, and like S3, none may be sent."""
-        if "authorization" in request.headers:
-            raise ApiError(
-                400,
-                "Only one auth mechanism allowed: this URL is signed, do not send an "
-                "Authorization header.",
-                code="invalid_argument",
-            )
-        expires = request.arg("expires") or ""
-        given = request.arg("signature") or ""
-        record = self.store.get(video_id)
-        if (
-            record is None
-            or variant not in VARIANTS
-            or not expires.isdigit()
-            or given != signature(self.store.signing_key, video_id, variant, int(expires))
-        ):
-            raise ApiError(403, "The request signature does not match.", code="signature_mismatch")
-        if self.clock() > int(expires):
-            raise ApiError(403, "Request has expired.", code="url_expired")
-        return self._finished_asset(record, variant, request)
-
-    # -- characters ------------------------------------------------------------
-
-    def create_character(self, request: Request) -> Response:
-        form = read_form(request)
-        name = form.fields.get("name")
-        if not isinstance(name, str) or not 1 <= len(name) <= 80:
-            raise ApiError(
-                400,
-                "'name' must be a string of 1 to 80 characters.",
-                param="name",
-                code="invalid_value",
-            )
-        if not form.uploads.get("video"):
-            raise ApiError(
-                400,
-                "Missing required parameter: 'video' (a file upload).",
-                param="video",
-                code="missing_required_parameter",
-            )
-        character_id = validation.new_id("char")
-        created = int(self.clock())
-        self.store.add_character(character_id, name, created)
-        return Response.json(200, {"id": character_id, "name": name, "created_at": created})
-
-    def get_character(self, request: Request, character_id: str) -> Response:
-        found = self.store.get_character(character_id)
-        if found is None:
-            raise ApiError(
-                404, f"Character '{character_id}' not found.", code="character_not_found"
-            )
-        return Response.json(200, {"id": found[0], "name": found[1], "created_at": found[2]})
 
 
 def _json_object(text: str, param: str) -> Any:
