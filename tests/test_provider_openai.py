@@ -119,3 +119,44 @@ def test_error_envelopes(emulator: Served) -> None:
     with OpenAIProvider(base_url=emulator.base_url) as keyless, pytest.raises(AuthError) as refused:
         keyless.get("video_x")
     assert refused.value.hint == "Check OPENAI_API_KEY (or --api-key)."
+
+
+def test_every_request_field_reaches_the_wire() -> None:
+    import httpx
+
+    sent: list[bytes] = []
+
+    def server(request: httpx.Request) -> httpx.Response:
+        sent.append(request.read())
+        return httpx.Response(200, json={"id": "video_1", "status": "queued"})
+
+    transport = httpx.MockTransport(server)
+    with OpenAIProvider(base_url="http://api.test/v1", api_key="k", transport=transport) as api:
+        api.submit(
+            JobRequest(
+                BOAT,
+                model="mystery",
+                aspect_ratio="21:9",
+                resolution="2K",
+                seed=7,
+                audio=False,
+                user="u-1",
+                metadata={"run": "9"},
+                negative_prompt="blur",
+                params={"style": "noir"},
+            )
+        )
+
+    body = sent[0].decode()
+    for name, value in [
+        ("size", "21:9"),
+        ("resolution", "2K"),
+        ("seed", "7"),
+        ("generate_audio", "false"),
+        ("user", "u-1"),
+        ("metadata", '{"run": "9"}'),
+        ("negative_prompt", "blur"),
+        ("style", "noir"),
+        ("model", "mystery"),
+    ]:
+        assert f'name="{name}"\r\n\r\n{value}\r\n' in body, name

@@ -124,14 +124,22 @@ class OpenAIProvider(Provider):
 
     def submit(self, request: JobRequest) -> list[Job]:
         fields: list[tuple[str, str]] = [("prompt", request.prompt)]
+        # Without an exact size (a model framecast does not know), a ratio goes as `size`,
+        # which OpenAI-compatible gateways read as an aspect ratio, and the tier alongside.
+        unresolved = request.size is None
         for name, value in (
             ("model", request.model),
             ("seconds", None if request.seconds is None else str(request.seconds)),
-            ("size", request.size),
+            ("size", request.aspect_ratio if unresolved else request.size),
+            ("resolution", request.resolution if unresolved else None),
             ("negative_prompt", request.negative_prompt),
+            ("seed", request.seed),
+            ("generate_audio", request.audio),
+            ("user", request.user),
+            ("metadata", request.metadata or None),
         ):
             if value is not None:
-                fields.append((name, value))
+                fields.append((name, form_value(value)))
         files: list[tuple[str, tuple[str, bytes, str]]] = []
         for image in request.images:
             if image.startswith(URL_PREFIXES):
