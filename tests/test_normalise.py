@@ -210,3 +210,31 @@ def test_tier_scale(tier: str, megapixels: float) -> None:
 def test_bad_values_are_usage_errors(kwargs: dict[str, str]) -> None:
     with pytest.raises(UsageError):
         normalise(SORA, **kwargs)
+
+
+def test_prepare_checks_modes_only_when_they_are_known() -> None:
+    from framecast.domain import JobRequest
+    from framecast.jobs import prepare
+    from framecast.providers.lumenfall import LumenfallProvider
+
+    listed_only = ModelInfo(
+        id="new-model",
+        name="new-model",
+        creator="",
+        modes=(),
+        durations=(),
+        default_seconds=None,
+        sizes=(),
+        default_size=None,
+    )
+    models = catalog.bundled().merged([listed_only])
+    image = ("https://example.invalid/a.png",)
+    assert (
+        prepare(JobRequest("p", model="new-model", images=image), LumenfallProvider, models).model
+        == listed_only
+    )
+    with pytest.raises(UsageError, match="wan-2.6 takes no input video"):
+        prepare(
+            JobRequest("p", model="wan-2.6", video="https://example.invalid/v.mp4"),
+            LumenfallProvider,
+        )

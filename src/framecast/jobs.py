@@ -76,10 +76,12 @@ def prepare(
             f"{provider.name} does not deduplicate submissions; "
             "--idempotency-key would not protect you."
         )
-    if info is not None and request.images and "i2v" not in info.modes:
-        raise UsageError(f"{info.id} does not animate images (modes: {', '.join(info.modes)}).")
-    if info is not None and request.video and "v2v" not in info.modes:
-        raise UsageError(f"{info.id} takes no input video (modes: {', '.join(info.modes)}).")
+    # A model known only from a live listing may declare no modes: nothing to check then.
+    modes = info.modes if info is not None else ()
+    if modes and request.images and "i2v" not in modes:
+        raise UsageError(f"{model_name} does not animate images (modes: {', '.join(modes)}).")
+    if modes and request.video and "v2v" not in modes:
+        raise UsageError(f"{model_name} takes no input video (modes: {', '.join(modes)}).")
     if info is not None and len(request.images) > info.max_references:
         raise UsageError(f"{info.id} takes at most {info.max_references} reference image(s).")
     shape = normalise(
