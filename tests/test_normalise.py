@@ -233,7 +233,7 @@ def test_prepare_checks_modes_only_when_they_are_known() -> None:
         prepare(JobRequest("p", model="new-model", images=image), LumenfallProvider, models).model
         == listed_only
     )
-    with pytest.raises(UsageError, match="wan-2.6 takes no input video"):
+    with pytest.raises(UsageError, match=r"wan-2\.6 takes no input video"):
         prepare(
             JobRequest("p", model="wan-2.6", video="https://example.invalid/v.mp4"),
             LumenfallProvider,
