@@ -16,20 +16,18 @@ import threading
 import time
 from pathlib import Path
 
-RUNS = 15
 
-
-def median_ms(command: list[str], env: dict[str, str]) -> float:
+def median_ms(command: list[str], env: dict[str, str], runs: int) -> float:
     times = []
-    for _ in range(RUNS):
+    for _ in range(runs):
         started = time.perf_counter()
         subprocess.run(command, env=env, capture_output=True, check=False)
         times.append((time.perf_counter() - started) * 1000)
     return statistics.median(times)
 
 
-def startup(env: dict[str, str]) -> None:
-    print(f"start-up, median of {RUNS} runs:")
+def startup(env: dict[str, str], runs: int = 15) -> None:
+    print(f"start-up, median of {runs} runs:")
     cases = {
         "python -c pass": [sys.executable, "-c", "pass"],
         "framecast --version": [sys.executable, "-m", "framecast", "--version"],
@@ -37,10 +35,10 @@ def startup(env: dict[str, str]) -> None:
         "framecast status (journal listing)": [sys.executable, "-m", "framecast", "status"],
     }
     for name, command in cases.items():
-        print(f"  {name:<40} {median_ms(command, env):7.1f} ms")
+        print(f"  {name:<40} {median_ms(command, env, runs):7.1f} ms")
 
 
-def polling() -> None:
+def polling(count: int = 2000) -> None:
     from framecast.emulator import EmulatorApp, EmulatorConfig
     from framecast.emulator.server import EmulatorServer
     from framecast.providers.openai import OpenAIProvider
@@ -51,8 +49,7 @@ def polling() -> None:
         with OpenAIProvider(base_url=server.origin + "/v1", api_key="bench") as provider:
             from framecast.domain import JobRequest
 
-            job = provider.submit(JobRequest("benchmark"))
-            count = 2000
+            (job,) = provider.submit(JobRequest("benchmark"))
             started = time.perf_counter()
             for _ in range(count):
                 provider.get(job.id)
