@@ -46,8 +46,9 @@ _SCRUBBED = (
 @pytest.fixture(autouse=True)
 def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A private data dir and working dir, quick polling, a wide fixed terminal."""
-    for name in _SCRUBBED:
+    for name in (*_SCRUBBED, *(n for n in os.environ if n.startswith("FRAMECAST_"))):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("FRAMECAST_CONFIG", str(tmp_path / "config.toml"))
     data = tmp_path / "data"
     monkeypatch.setenv("FRAMECAST_DATA_DIR", str(data))
     monkeypatch.setenv("FRAMECAST_CACHE_DIR", str(tmp_path / "cache"))

@@ -85,8 +85,14 @@ def test_the_content_endpoint_gets_credentials(
     assert content and all(s.had_authorization for s in content)
 
 
-def test_settings_repr_hides_the_key() -> None:
-    from framecast.settings import choose_provider
+def test_settings_repr_hides_the_key(tmp_path: Path) -> None:
+    from framecast.settings import choose_provider, resolve
 
-    choice = choose_provider(provider="openai", env={"OPENAI_API_KEY": SECRET})
+    choice = choose_provider(
+        resolve(
+            {"provider": "openai"},
+            config_path=tmp_path / "none.toml",
+            env={"OPENAI_API_KEY": SECRET},
+        )
+    )
     assert SECRET not in repr(choice)

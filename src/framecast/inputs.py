@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -73,10 +73,10 @@ def build_request(
     seed: int | None = None,
     audio: bool | None = None,
     webhook_url: str | None = None,
-    metadata: Iterable[str] = (),
+    metadata: Mapping[str, str] | None = None,
     user: str | None = None,
     idempotency_key: str | None = None,
-    params: Iterable[str] = (),
+    params: Mapping[str, Any] | None = None,
 ) -> JobRequest:
     if not prompt.strip():
         raise UsageError("The prompt is empty.")
@@ -103,8 +103,8 @@ def build_request(
         seed=seed,
         audio=audio,
         webhook_url=None if webhook_url is None else check_url("--webhook-url", webhook_url),
-        metadata=parse_metadata(metadata),
+        metadata=dict(metadata or {}),
         user=user or None,
         idempotency_key=idempotency_key,
-        params=parse_params(params),
+        params=dict(params or {}),
     )

@@ -1,4 +1,4 @@
-"""Saving downloaded assets: planned names, no silent overwrites, whole files only.
+"""Saving downloaded assets: planned names and templates, no silent overwrites, whole files only.
 
 Bytes go to `<name>.part` beside the target and are moved into place only when
 complete, so a reader never sees half a video. Without `force`, an existing
@@ -9,39 +9,119 @@ taken instead, decided atomically at the moment of the move.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import re
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
+from datetime import datetime
 from pathlib import Path
+from typing import Any, BinaryIO
 
 import httpx
 
+from framecast.domain import Job
 from framecast.errors import ProviderUnavailable, UsageError
+
+STDOUT = "-"
+TEMPLATE_FIELDS = ("id", "model", "provider", "prompt_slug", "index", "created", "ext")
+_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+def prompt_slug(prompt: str | None, limit: int = 40) -> str:
+    """A file-name-safe summary of a prompt: 'A paper boat!' -> 'a-paper-boat'."""
+    slug = _SLUG.sub("-", (prompt or "").lower()).strip("-")
+    return slug[:limit].rstrip("-") or "video"
+
+
+def is_template(output: str | None) -> bool:
+    return output is not None and "{" in output
+
+
+def render_template(output: str, job: Job, ext: str, index: int | None) -> str:
+    created = datetime.fromtimestamp(job.created_at) if job.created_at else datetime.now()
+    fields = {
+        "id": job.id,
+        "model": job.model or "model",
+        "provider": job.provider,
+        "prompt_slug": prompt_slug(job.prompt),
+        "index": index or 1,
+        "created": created,
+        "ext": ext,
+    }
+    try:
+        return output.format_map(fields)
+    except KeyError as exc:
+        raise UsageError(
+            f"-o {output!r}: unknown field {{{exc.args[0]}}}.",
+            hint=f"Fields: {', '.join('{' + f + '}' for f in TEMPLATE_FIELDS)}.",
+        ) from None
+    except (ValueError, IndexError) as exc:
+        raise UsageError(f"-o {output!r} is not a valid template: {exc}.") from None
 
 
 def target_path(
-    output: str | None, job_id: str, ext: str, *, several: bool = False, index: int | None = None
+    output: str | None, job: Job, ext: str, *, several: bool = False, index: int | None = None
 ) -> Path:
-    """Where a job's asset goes, from `-o` (a file, a directory, or nothing: the cwd).
+    """Where a job's asset goes, from `-o`: a file, a directory, a template, or nothing (the cwd).
 
     `index` numbers the videos of one request (n > 1) when `-o` names a file:
     clip.mp4 becomes clip-1.mp4, clip-2.mp4, ...; unrelated jobs (`several`)
-    need a directory.
+    need a directory or a template.
     """
-    default_name = f"{job_id}.{ext}"
+    default_name = f"{job.id}.{ext}"
     if output is None:
         return Path.cwd() / default_name
+    if is_template(output):
+        output = render_template(output, job, ext, index)
+        if output.endswith(("/", os.sep)):
+            return Path(output).expanduser() / default_name
+        return Path(output).expanduser()
     path = Path(output).expanduser()
     if output.endswith(("/", os.sep)) or path.is_dir():
         return path / default_name
     if several:
         raise UsageError(
             f"-o {output!r} names one file, but there are several jobs.",
-            hint="Give a directory (an existing one, or a path ending in /).",
+            hint="Give a directory (existing, or a path ending in /), or a template with {id}.",
         )
     if index is not None:
         return path.with_name(f"{path.stem}-{index}{path.suffix}")
     return path
+
+
+def write_info_json(video: Path, document: dict[str, Any]) -> Path:
+    """The sidecar beside a saved video (clip.mp4 -> clip.info.json), written whole."""
+    sidecar = video.with_name(f"{video.stem}.info.json")
+    part = sidecar.with_name(sidecar.name + ".part")
+    part.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(part, sidecar)
+    return sidecar
+
+
+def stream_out(
+    open_stream: Callable[[], AbstractContextManager[httpx.Response]],
+    sink: BinaryIO,
+    *,
+    on_start: Callable[[int | None], None] = lambda total: None,
+    on_bytes: Callable[[int], None] = lambda count: None,
+) -> int:
+    """`-o -`: the asset's bytes straight to a stream (stdout), nothing on disk."""
+    written = 0
+    with open_stream() as response:
+        length = response.headers.get("content-length")
+        total = int(length) if length and length.isdigit() else None
+        on_start(total)
+        for chunk in response.iter_bytes():
+            sink.write(chunk)
+            written += len(chunk)
+            on_bytes(len(chunk))
+    sink.flush()
+    if total is not None and written != total:
+        raise ProviderUnavailable(
+            f"The download stopped early: {written} of {total} bytes arrived."
+        )
+    return written
 
 
 def check_writable(path: Path) -> None:

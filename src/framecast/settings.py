@@ -1,20 +1,15 @@
-"""Resolving settings from flags and the environment.
-
-Every value is taken from the first of these that gives one:
+"""Resolving settings. Every value is taken from the first of these that gives one:
 
 1. a command-line flag;
-2. an environment variable;
-3. a built-in default.
+2. an environment variable: FRAMECAST_<KEY> (FRAMECAST_MODEL, FRAMECAST_OUTPUT, ...),
+   and for the base URL and key the provider's own (OPENAI_BASE_URL, LUMENFALL_API_KEY,
+   or the variable a profile names in `api_key_env`);
+3. the selected profile: --profile, else FRAMECAST_PROFILE, else the file's
+   `default_profile`;
+4. a built-in default.
 
-(Profiles slot in between 2 and 3 when they arrive.)
-
-Environment variables read here:
-
-- FRAMECAST_PROVIDER: the provider name;
-- <PROVIDER>_BASE_URL / <PROVIDER>_API_KEY as each provider declares them
-  (OPENAI_BASE_URL, OPENAI_API_KEY);
-- FRAMECAST_POLL_INTERVAL: a fixed poll interval in seconds (tests use a small one);
-- FRAMECAST_MAX_RETRIES: retries of a failed request (default 3).
+Tables (`params`, `metadata`) merge key by key in the same order. FRAMECAST_MAX_RETRIES
+sets how often a failed request is retried (default 3).
 """
 
 from __future__ import annotations
@@ -22,9 +17,12 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from framecast import config
+from framecast.config import KEYS, Config
 from framecast.errors import ConfigError, UsageError
 from framecast.polling import PollPolicy
 from framecast.providers import available_providers, get_provider
@@ -33,9 +31,113 @@ if TYPE_CHECKING:
     from framecast.providers.base import Provider
 
 PROVIDER_ENV = "FRAMECAST_PROVIDER"
-POLL_INTERVAL_ENV = "FRAMECAST_POLL_INTERVAL"
 MAX_RETRIES_ENV = "FRAMECAST_MAX_RETRIES"
 OPENAI_SHUTDOWN = "2026-09-24"
+DEFAULTS: dict[str, Any] = {"n": 1, "timeout": 1800.0, "progress": "auto"}
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+def env_name(key: str) -> str | None:
+    """The FRAMECAST_ variable for a setting; tables and lists have none."""
+    return None if KEYS[key].kind in ("list", "strings", "table") else f"FRAMECAST_{key.upper()}"
+
+
+@dataclass(frozen=True, slots=True)
+class Value:
+    value: Any
+    origin: str  # "flag", "env NAME", "profile NAME", "default"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    values: dict[str, Value]
+    profile: str | None
+    config: Config
+    env: Mapping[str, str] = field(repr=False, default_factory=dict)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        found = self.values.get(key)
+        return default if found is None else found.value
+
+    def origin(self, key: str) -> str | None:
+        found = self.values.get(key)
+        return None if found is None else found.origin
+
+
+def _from_env(key: str, raw: str, name: str) -> Any:
+    kind = KEYS[key].kind
+    try:
+        if kind == "int":
+            return int(raw)
+        if kind == "number":
+            return float(raw)
+    except ValueError:
+        raise ConfigError(
+            f"{name}={raw!r}: expected {'a whole number' if kind == 'int' else 'a number'}."
+        ) from None
+    if kind == "bool":
+        if raw.strip().lower() in _TRUE:
+            return True
+        if raw.strip().lower() in _FALSE:
+            return False
+        raise ConfigError(f"{name}={raw!r}: expected true or false.")
+    if KEYS[key].choices and raw not in KEYS[key].choices:
+        raise ConfigError(f"{name}={raw!r}: expected one of {', '.join(KEYS[key].choices)}.")
+    return raw
+
+
+def select_profile(
+    flag: str | None, env: Mapping[str, str], loaded: Config
+) -> tuple[str | None, str]:
+    if flag:
+        return flag, "flag"
+    if env.get(config.PROFILE_ENV):
+        return env[config.PROFILE_ENV], f"env {config.PROFILE_ENV}"
+    if loaded.default_profile:
+        return loaded.default_profile, f"default_profile in {loaded.path.name}"
+    return None, "none"
+
+
+def resolve(
+    flags: Mapping[str, Any],
+    *,
+    profile: str | None = None,
+    config_path: Path | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Settings:
+    env = os.environ if env is None else env
+    loaded = config.load(config_path)
+    name, _ = select_profile(profile, env, loaded)
+    chosen = loaded.profile(name) if name else {}
+    values: dict[str, Value] = {}
+    for key, spec in KEYS.items():
+        given = flags.get(key)
+        if spec.kind in ("strings", "table"):
+            merged = {**chosen.get(key, {}), **(given or {})}
+            if merged:
+                origin = (
+                    "flag"
+                    if given and not chosen.get(key)
+                    else f"profile {name}"
+                    if not given
+                    else "profile+flag"
+                )
+                values[key] = Value(merged, origin)
+            continue
+        variable = env_name(key)
+        if given is not None and given != []:
+            if spec.choices and given not in spec.choices:
+                raise UsageError(
+                    f"--{key.replace('_', '-')} {given!r}: choose {', '.join(spec.choices)}."
+                )
+            values[key] = Value(given, "flag")
+        elif variable and env.get(variable, "") != "":
+            values[key] = Value(_from_env(key, env[variable], variable), f"env {variable}")
+        elif key in chosen:
+            values[key] = Value(chosen[key], f"profile {name}")
+        elif key in DEFAULTS:
+            values[key] = Value(DEFAULTS[key], "default")
+    return Settings(values, name, loaded, env)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,94 +146,108 @@ class ProviderChoice:
     base_url: str | None  # None: the provider's default
     api_key: str | None = field(default=None, repr=False)
     max_retries: int = 3
+    origins: dict[str, str] = field(default_factory=dict)
 
     def open(self) -> Provider:
         cls = get_provider(self.name)
         return cls(base_url=self.base_url, api_key=self.api_key, max_retries=self.max_retries)
 
 
-def _number(env: Mapping[str, str], name: str, kind: type[float] | type[int]) -> float | None:
-    raw = env.get(name)
-    if raw is None or raw.strip() == "":
-        return None
-    try:
-        value = kind(raw)
-    except ValueError:
-        raise ConfigError(f"{name}={raw!r} is not a number.") from None
-    if value < 0:
-        raise ConfigError(f"{name}={raw!r} must not be negative.")
-    return value
-
-
 def max_retries(env: Mapping[str, str]) -> int:
-    value = _number(env, MAX_RETRIES_ENV, int)
-    return 3 if value is None else int(value)
+    raw = env.get(MAX_RETRIES_ENV, "")
+    if not raw.strip():
+        return 3
+    if not raw.strip().isdigit():
+        raise ConfigError(f"{MAX_RETRIES_ENV}={raw!r}: expected a whole number.")
+    return int(raw)
 
 
-def poll_policy(env: Mapping[str, str]) -> PollPolicy:
-    return PollPolicy(fixed=_number(env, POLL_INTERVAL_ENV, float))
+def poll_policy(settings: Settings) -> PollPolicy:
+    defaults = PollPolicy()
+    policy = PollPolicy(
+        fixed=settings.get("poll_interval"),
+        minimum=settings.get("poll_min", defaults.minimum),
+        maximum=settings.get("poll_max", defaults.maximum),
+    )
+    if (
+        policy.minimum <= 0
+        or policy.maximum < policy.minimum
+        or (policy.fixed is not None and policy.fixed < 0)
+    ):
+        raise ConfigError("Poll intervals must be positive, with poll_min no larger than poll_max.")
+    return policy
 
 
-def choose_provider(
-    *,
-    provider: str | None = None,
-    base_url: str | None = None,
-    api_key: str | None = None,
-    env: Mapping[str, str] | None = None,
-) -> ProviderChoice:
-    env = os.environ if env is None else env
-    name = provider or env.get(PROVIDER_ENV)
+def choose_provider(settings: Settings) -> ProviderChoice:
+    env = settings.env
+    name = settings.get("provider")
+    origins = {"provider": settings.origin("provider") or ""}
     if not name:
-        if api_key or env.get("OPENAI_API_KEY"):
-            name = "openai"
+        if settings.get("api_key") or env.get("OPENAI_API_KEY"):
+            name, origins["provider"] = "openai", "default (OPENAI_API_KEY is set)"
         else:
             raise ConfigError(
                 "No provider is configured.",
                 hint=(
                     "Set OPENAI_API_KEY (and OPENAI_BASE_URL for a compatible server), pass "
-                    "--provider NAME with its key, or try it offline with --provider emulator. "
+                    "--provider NAME with its key, choose a profile with --profile, or try it "
+                    "offline with --provider emulator. "
                     f"Providers: {', '.join(available_providers())}."
                 ),
             )
     cls = get_provider(name)
-    if cls.key_env_var is None and base_url:
+    url, origins["base_url"] = _base_url(settings, cls)
+    if cls.key_env_var is None and url is not None:
         raise UsageError(
             f"--base-url does not apply to --provider {name}.",
             hint="To reach a served `framecast emulator`, use --provider openai --base-url URL.",
         )
-    url = base_url or (env.get(cls.base_url_env_var) if cls.base_url_env_var else None) or None
     if url is not None:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise UsageError(f"Base URL {url!r} is not an http(s) URL.")
-    key = api_key or (env.get(cls.key_env_var) if cls.key_env_var else None) or None
+    key, origins["api_key"] = _api_key(settings, cls)
     if cls.key_env_var is not None and not key:
+        variable = settings.get("api_key_env") or cls.key_env_var
         raise ConfigError(
-            f"The {name} provider needs an API key.",
-            hint=f"Set {cls.key_env_var} or pass --api-key.",
+            f"The {name} provider needs an API key.", hint=f"Set {variable} or pass --api-key."
         )
-    return ProviderChoice(name, url, key, max_retries(env))
+    return ProviderChoice(name, url, key, max_retries(env), origins)
 
 
-def for_journaled_job(
-    provider: str,
-    base_url: str,
-    *,
-    api_key: str | None = None,
-    env: Mapping[str, str] | None = None,
-) -> ProviderChoice:
+def _base_url(settings: Settings, cls: type[Provider]) -> tuple[str | None, str]:
+    origin = settings.origin("base_url")
+    if origin == "flag":
+        return settings.get("base_url"), "flag"
+    if cls.base_url_env_var and settings.env.get(cls.base_url_env_var):
+        return settings.env[cls.base_url_env_var], f"env {cls.base_url_env_var}"
+    if origin is not None:
+        return settings.get("base_url"), origin
+    return None, "default"
+
+
+def _api_key(settings: Settings, cls: type[Provider]) -> tuple[str | None, str]:
+    if settings.origin("api_key") == "flag":
+        return settings.get("api_key"), "flag"
+    variable = settings.get("api_key_env") or cls.key_env_var
+    if variable and settings.env.get(variable):
+        return settings.env[variable], f"env {variable}"
+    if settings.get("api_key"):
+        return settings.get("api_key"), settings.origin("api_key") or ""
+    return None, "not set"
+
+
+def for_journaled_job(provider: str, base_url: str, settings: Settings) -> ProviderChoice:
     """The provider a journaled job was submitted to, with today's credentials for it."""
-    env = os.environ if env is None else env
     cls = get_provider(provider)
-    key = api_key or (env.get(cls.key_env_var) if cls.key_env_var else None) or None
+    key, origin = _api_key(settings, cls)
     if cls.key_env_var is not None and not key:
         raise ConfigError(
             f"This job was submitted to {provider} at {base_url}, which needs an API key.",
-            hint=f"Set {cls.key_env_var} or pass --api-key.",
+            hint=f"Set {settings.get('api_key_env') or cls.key_env_var} or pass --api-key.",
         )
-    return ProviderChoice(
-        provider, None if cls.key_env_var is None else base_url, key, max_retries(env)
-    )
+    url = None if cls.key_env_var is None else base_url
+    return ProviderChoice(provider, url, key, max_retries(settings.env), {"api_key": origin})
 
 
 def openai_sunset_warning(choice: ProviderChoice) -> str | None:

@@ -156,10 +156,13 @@ class LiveDisplay(Display):
             self._progress.stop()
 
 
-def make_display(err: Console, *, quiet: bool) -> Display:
-    if quiet:
+def make_display(err: Console, *, quiet: bool = False, mode: str = "auto") -> Display:
+    """auto: a live bar on a terminal (not TERM=dumb), plain lines otherwise; or as asked."""
+    if quiet or mode == "none":
         return Display()
-    if err.is_terminal and not err.is_dumb_terminal:
+    if mode == "plain":
+        return PlainDisplay(err)
+    if mode == "bar" or (err.is_terminal and not err.is_dumb_terminal):
         return LiveDisplay(err)
     return PlainDisplay(err)
 

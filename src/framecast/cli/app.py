@@ -10,6 +10,7 @@ import typer
 from typer.core import TyperGroup
 
 from framecast import __version__
+from framecast.cli import options
 from framecast.errors import EXIT_CODE_MEANINGS, ExitCode, FramecastError
 
 TRACEBACK_ENV = "FRAMECAST_TRACEBACK"
@@ -78,6 +79,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def root(
+    ctx: typer.Context,
+    profile: options.Profile = None,
+    config_file: options.ConfigFile = None,
     version: Annotated[
         bool,
         typer.Option(
@@ -89,6 +93,7 @@ def root(
     ] = False,
 ) -> None:
     """Submit, track and download AI video-generation jobs."""
+    ctx.obj = {"profile": profile, "config": config_file}
 
 
 def _register() -> None:

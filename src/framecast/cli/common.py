@@ -3,29 +3,35 @@
 from __future__ import annotations
 
 import sys
-import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from framecast import jobs, listing
+import typer
+
+from framecast import jobs, listing, saving
+from framecast.config import KEYS
 from framecast.domain import Job, JobStatus
-from framecast.errors import FramecastError, Interrupted, JobFailed
-from framecast.inputs import build_request
+from framecast.errors import FramecastError, Interrupted, JobFailed, UsageError
+from framecast.inputs import build_request, parse_metadata, parse_params
 from framecast.journal import Entry, Journal
 from framecast.providers import get_provider
 from framecast.providers.base import Provider
 from framecast.report import job_document, wait_command
 from framecast.settings import (
     ProviderChoice,
+    Settings,
     choose_provider,
     for_journaled_job,
     openai_sunset_warning,
+    resolve,
 )
-from framecast.ui import Display, console, print_json, print_result, summary
+from framecast.ui import Display
 
 if TYPE_CHECKING:
     from rich.console import Console
+
+    from framecast.providers.base import Variant
 
 
 @dataclass(slots=True)
@@ -37,14 +43,27 @@ class Target:
     entry: Entry | None  # None: not in the journal
 
 
-@dataclass(frozen=True, slots=True)
-class Flags:
-    provider: str | None
-    base_url: str | None
-    api_key: str | None
+def settings_for(
+    ctx: typer.Context, flags: dict[str, Any], profile: str | None, config_file: Path | None
+) -> Settings:
+    """Resolve a command's settings; --profile/--config may also come before the command."""
+    root = ctx.find_root().obj or {}
+    return resolve(
+        {key: value for key, value in flags.items() if key in KEYS},
+        profile=profile or root.get("profile"),
+        config_path=config_file or root.get("config"),
+    )
 
 
-def resolve_targets(refs: list[str], journal: Journal, flags: Flags) -> list[Target]:
+def request_flags(param: list[str] | None, metadata: list[str] | None) -> dict[str, Any]:
+    """The repeatable KEY=VALUE flags as the tables profiles hold."""
+    return {
+        "params": parse_params(param or ()) or None,
+        "metadata": parse_metadata(metadata or ()) or None,
+    }
+
+
+def resolve_targets(refs: list[str], journal: Journal, settings: Settings) -> list[Target]:
     """Providers for each reference; journaled jobs go back to where they were submitted."""
     opened: dict[tuple[str, str | None], Provider] = {}
     targets: list[Target] = []
@@ -55,17 +74,14 @@ def resolve_targets(refs: list[str], journal: Journal, flags: Flags) -> list[Tar
             opened[key] = choice.open()
         return opened[key]
 
+    explicit = "flag" in (settings.origin("provider"), settings.origin("base_url"))
     for ref in refs:
         entry = journal.resolve(ref)
-        explicit = flags.provider is not None or flags.base_url is not None
         if entry is not None and not explicit:
-            choice = for_journaled_job(entry.provider, entry.base_url, api_key=flags.api_key)
+            choice = for_journaled_job(entry.provider, entry.base_url, settings)
             targets.append(Target(provider_for(choice), entry.job, entry))
             continue
-        choice = choose_provider(
-            provider=flags.provider, base_url=flags.base_url, api_key=flags.api_key
-        )
-        provider = provider_for(choice)
+        provider = provider_for(choose_provider(settings))
         job_id = entry.id if entry is not None else ref
         known = journal.get(provider.name, provider.base_url, job_id)
         placeholder = Job(id=job_id, provider=provider.name, status=JobStatus.QUEUED)
@@ -79,32 +95,36 @@ def close_all(targets: list[Target]) -> None:
 
 
 def prepared_request(
-    prompt: str, flags: dict[str, Any], err: Console, *, quiet: bool
+    prompt: str,
+    settings: Settings,
+    err: Console,
+    *,
+    quiet: bool,
+    idempotency_key: str | None = None,
 ) -> tuple[ProviderChoice, jobs.Prepared]:
-    """The provider and the checked, normalised request named by `generate`/`estimate` flags."""
+    """The provider and the checked, normalised request the settings describe."""
     text = sys.stdin.read() if prompt == "-" else prompt
+    get = settings.get
     request = build_request(
         text,
-        model=flags["model"],
-        seconds=flags["seconds"],
-        size=flags["size"],
-        aspect_ratio=flags["aspect_ratio"],
-        resolution=flags["resolution"],
-        n=flags["n"],
-        images=flags["image"] or (),
-        video=flags["video"],
-        negative_prompt=flags["negative_prompt"],
-        seed=flags["seed"],
-        audio=flags["audio"],
-        webhook_url=flags["webhook_url"],
-        metadata=flags["metadata"] or (),
-        user=flags["user"],
-        idempotency_key=flags["idempotency_key"],
-        params=flags["param"] or (),
+        model=get("model"),
+        seconds=get("seconds"),
+        size=get("size"),
+        aspect_ratio=get("aspect_ratio"),
+        resolution=get("resolution"),
+        n=get("n", 1),
+        images=get("image") or (),
+        video=get("video"),
+        negative_prompt=get("negative_prompt"),
+        seed=get("seed"),
+        audio=get("audio"),
+        webhook_url=get("webhook_url"),
+        metadata=get("metadata"),
+        user=get("user"),
+        idempotency_key=idempotency_key,
+        params=get("params"),
     )
-    choice = choose_provider(
-        provider=flags["provider"], base_url=flags["base_url"], api_key=flags["api_key"]
-    )
+    choice = choose_provider(settings)
     provider_cls = get_provider(choice.name)
     models = listing.cached_catalog(choice.name, choice.base_url or provider_cls.default_base_url)
     prepared = jobs.prepare(request, provider_cls, models)
@@ -131,44 +151,73 @@ def extension_source(
     return entry.id, provider, base_url, model or entry.job.model
 
 
-def save_video(
-    provider: Provider, job: Job, path: Path, journal: Journal, display: Display, *, force: bool
-) -> tuple[Path, int]:
-    saved = jobs.download(
-        provider,
-        job,
-        journal,
-        path,
-        force=force,
-        on_start=lambda total: display.download_started(job, path, total),
-        on_bytes=display.download_advanced,
+def already_saved(entry: Entry | None, path: Path) -> bool:
+    """The journal says this exact file is this job's complete download."""
+    if entry is None or entry.output_path is None or entry.output_bytes is None:
+        return False
+    saved = Path(entry.output_path)
+    return (
+        saved == path.absolute() and saved.is_file() and saved.stat().st_size == entry.output_bytes
+    )
+
+
+def deliver(
+    provider: Provider,
+    job: Job,
+    journal: Journal,
+    display: Display,
+    *,
+    output: str | None,
+    force: bool = False,
+    index: int | None = None,
+    several: bool = False,
+    entry: Entry | None = None,
+    info_json: bool = False,
+    variant: Variant = "video",
+) -> tuple[Path | None, int]:
+    """Save a finished job's asset where `-o` says (or stream it to stdout for `-o -`)."""
+    progress = {
+        "on_start": lambda total: display.download_started(job, Path(output or job.id), total),
+        "on_bytes": display.download_advanced,
+    }
+    if output == saving.STDOUT:
+        size = saving.stream_out(
+            lambda: provider.open_asset(job, variant), sys.stdout.buffer, **progress
+        )
+        display.download_finished()
+        return None, size
+    named = job if variant == "video" else replace(job, id=f"{job.id}-{variant}")
+    path = saving.target_path(
+        output, named, "mp4" if variant == "video" else "png", several=several, index=index
+    )
+    if variant == "video" and not force and entry is not None and already_saved(entry, path):
+        return path, entry.output_bytes or 0
+    progress["on_start"] = lambda total: display.download_started(job, path, total)
+    saved, size = jobs.download(
+        provider, job, journal, path, variant=variant, force=force, **progress
     )
     display.download_finished()
-    return saved
+    if info_json and variant == "video":
+        saving.write_info_json(saved, job_document(job, path=str(saved), size=size))
+    return saved, size
 
 
-def emit(
-    job: Job,
-    *,
-    json_mode: bool,
-    quiet: bool,
-    path: Path | None = None,
-    size: int | None = None,
-    started: float | None = None,
-    adjustments: list[str] | None = None,
+def check_output(
+    output: str | None, *, json_mode: bool, print_field: str | None, jobs_count: int
 ) -> None:
-    """A finished command's result: the JSON document, or the path (else the id) and a summary."""
-    if json_mode:
-        print_json(
-            job_document(
-                job, path=None if path is None else str(path), size=size, adjustments=adjustments
+    """`-o -` puts video bytes on stdout, so nothing else may go there."""
+    if output != saving.STDOUT:
+        if output is not None and saving.is_template(output):
+            saving.render_template(
+                output, Job(id="job", provider="p", status=JobStatus.QUEUED), "mp4", 1
             )
-        )
         return
-    print_result(str(path) if path is not None else job.id)
-    if not quiet:
-        elapsed = None if started is None else time.monotonic() - started
-        console(sys.stderr).print(summary(job, path, size, elapsed), soft_wrap=True)
+    if json_mode or print_field:
+        raise UsageError(
+            "-o - writes the video to stdout; it cannot be combined with --json or --print."
+        )
+    if jobs_count > 1:
+        raise UsageError("-o - streams one video; ask for one job at a time.")
 
 
 def failure(jobs: list[Job]) -> JobFailed:

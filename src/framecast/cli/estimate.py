@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import typer
+
 from framecast.cli import options
 
 
 def estimate(
+    ctx: typer.Context,
     prompt: options.Prompt,
     model: options.Model = None,
     seconds: options.Seconds = None,
     size: options.Size = None,
     aspect_ratio: options.AspectRatio = None,
     resolution: options.Resolution = None,
-    n: options.Count = 1,
+    n: options.Count = None,
     image: options.Image = None,
     video: options.Video = None,
     negative_prompt: options.NegativePrompt = None,
@@ -26,6 +29,8 @@ def estimate(
     provider: options.Provider = None,
     base_url: options.BaseUrl = None,
     api_key: options.ApiKey = None,
+    profile: options.Profile = None,
+    config_file: options.ConfigFile = None,
     json_mode: options.Json = False,
 ) -> None:
     """Price a request (same flags as generate) without creating a job.
@@ -37,12 +42,17 @@ def estimate(
     import sys
 
     from framecast import jobs
-    from framecast.cli.common import prepared_request
+    from framecast.cli.common import prepared_request, request_flags, settings_for
     from framecast.report import estimate_document
     from framecast.ui import console, estimate_table, print_json
 
     err = console(sys.stderr)
-    choice, prepared = prepared_request(prompt, locals(), err, quiet=False)
+    settings = settings_for(
+        ctx, {**locals(), **request_flags(param, metadata)}, profile, config_file
+    )
+    choice, prepared = prepared_request(
+        prompt, settings, err, quiet=False, idempotency_key=idempotency_key
+    )
     with choice.open() as api:
         result = jobs.estimate(
             api,

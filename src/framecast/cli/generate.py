@@ -9,17 +9,20 @@ import typer
 from framecast.cli import options
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from framecast.domain import Job
 
 
 def generate(
+    ctx: typer.Context,
     prompt: options.Prompt,
     model: options.Model = None,
     seconds: options.Seconds = None,
     size: options.Size = None,
     aspect_ratio: options.AspectRatio = None,
     resolution: options.Resolution = None,
-    n: options.Count = 1,
+    n: options.Count = None,
     image: options.Image = None,
     video: options.Video = None,
     negative_prompt: options.NegativePrompt = None,
@@ -33,6 +36,8 @@ def generate(
     provider: options.Provider = None,
     base_url: options.BaseUrl = None,
     api_key: options.ApiKey = None,
+    profile: options.Profile = None,
+    config_file: options.ConfigFile = None,
     output: options.Output = None,
     extend: Annotated[
         str | None,
@@ -46,7 +51,7 @@ def generate(
     no_wait: Annotated[
         bool, typer.Option("--no-wait", help="Submit, print the job id(s) and exit.")
     ] = False,
-    timeout: options.Timeout = options.DEFAULT_TIMEOUT,
+    timeout: options.Timeout = None,
     max_cost: Annotated[
         float | None,
         typer.Option(
@@ -57,37 +62,41 @@ def generate(
         ),
     ] = None,
     allow_unpriced: Annotated[
-        bool,
+        bool | None,
         typer.Option(
             "--allow-unpriced",
             help="With --max-cost, submit even when the request cannot be priced.",
         ),
-    ] = False,
+    ] = None,
+    write_info_json: options.WriteInfoJson = None,
+    progress: options.Progress = None,
     force: options.Force = False,
     json_mode: options.Json = False,
     quiet: options.Quiet = False,
+    print_field: options.Print = None,
 ) -> None:
     """Submit a video job, show its progress and save the MP4 when it is done.
 
     Every job is recorded in the local journal before waiting starts, so an
     interrupted or timed-out run can be resumed with `framecast wait`.
     """
-    import os
     import shlex
     import sys
     import time
-    from pathlib import Path
 
     from framecast import jobs, saving
     from framecast.cli.common import (
-        emit,
+        check_output,
+        deliver,
         extension_source,
         failure,
         interrupted,
         prepared_request,
-        save_video,
+        request_flags,
+        settings_for,
         with_resume_hint,
     )
+    from framecast.cli.output import emit
     from framecast.domain import JobStatus
     from framecast.errors import ProviderError, WaitTimeout
     from framecast.journal import Journal
@@ -97,20 +106,32 @@ def generate(
 
     started = time.monotonic()
     err = console(sys.stderr)
+    flags = {**locals(), **request_flags(param, metadata)}
     source = None
     if extend is not None:
-        source, provider, base_url, model = extension_source(extend, provider, base_url, model)
-    choice, prepared = prepared_request(prompt, locals(), err, quiet=quiet)
-    policy = poll_policy(os.environ)
-    several = prepared.request.n > 1
-    if not no_wait and output is not None:
-        saving.check_writable(
-            saving.target_path(output, "job", "mp4", index=1 if several else None)
+        source, flags["provider"], flags["base_url"], flags["model"] = extension_source(
+            extend, provider, base_url, model
         )
+    settings = settings_for(ctx, flags, profile, config_file)
+    choice, prepared = prepared_request(
+        prompt, settings, err, quiet=quiet, idempotency_key=idempotency_key
+    )
+    field = None if print_field is None else print_field.value
+    out = settings.get("output")
+    several = prepared.request.n > 1
+    check_output(out, json_mode=json_mode, print_field=field, jobs_count=prepared.request.n)
+    policy = poll_policy(settings)
+    if not no_wait and out not in (None, saving.STDOUT):
+        probe = saving.target_path(
+            out, _placeholder(prepared.request.model), "mp4", index=1 if several else None
+        )
+        saving.check_writable(probe)
     adjustments = [str(a) for a in prepared.adjustments]
+    wait_for = settings.get("timeout")
 
     with Journal.open_default() as journal, choice.open() as api:
-        if max_cost is not None:
+        cap = settings.get("max_cost")
+        if cap is not None:
             estimate = jobs.estimate(
                 api,
                 prepared,
@@ -118,21 +139,23 @@ def generate(
                     f"Dry run unavailable ({e.message}); using the table."
                 ),
             )
-            jobs.check_budget(estimate, max_cost, allow_unpriced=allow_unpriced)
+            jobs.check_budget(estimate, cap, allow_unpriced=bool(settings.get("allow_unpriced")))
             if not quiet and estimate.total is not None:
                 total = f"{estimate.total:.2f} {estimate.currency}"
                 err.print(f"Estimated {total} ({estimate.describe_source()}).")
         display: Display = Display()
-        deadline = None if timeout == 0 else started + timeout
-        saved: dict[str, tuple[Path, int]] = {}
+        deadline = None if not wait_for else started + wait_for
+        saved: dict[str, tuple[Path | None, int]] = {}
         submitted = jobs.submit(api, prepared, journal, extend=source)
         ids = [job.id for job in submitted]
         # From here on the jobs exist and are paid for: every way out names them.
         try:
             if no_wait:
-                _print_submitted(submitted, adjustments, json_mode=json_mode, quiet=quiet)
+                _print_submitted(
+                    submitted, adjustments, json_mode=json_mode, quiet=quiet, print_field=field
+                )
                 return
-            display = make_display(err, quiet=quiet)
+            display = make_display(err, quiet=quiet, mode=settings.get("progress"))
             for job in submitted:
                 display.update(job)
             finals = jobs.wait(
@@ -146,12 +169,20 @@ def generate(
             for index, job in enumerate(finals, start=1):
                 if job.status is not JobStatus.COMPLETED:
                     continue
-                path = saving.target_path(output, job.id, "mp4", index=index if several else None)
                 try:
-                    saved[job.id] = save_video(api, job, path, journal, display, force=force)
+                    saved[job.id] = deliver(
+                        api,
+                        job,
+                        journal,
+                        display,
+                        output=out,
+                        force=force,
+                        index=index if several else None,
+                        info_json=bool(settings.get("write_info_json")),
+                    )
                 except ProviderError as error:
                     error.hint = "The job is done; fetch it again with: " + shlex.join(
-                        ["framecast", "download", job.id, *(["-o", output] if output else [])]
+                        ["framecast", "download", job.id, *(["-o", out] if out else [])]
                     )
                     raise
         except WaitTimeout as error:
@@ -160,18 +191,15 @@ def generate(
                 for pending in error.jobs:
                     print_json(job_document(pending, adjustments=adjustments))
             raise with_resume_hint(
-                error, [j.id for j in error.jobs], output=output, download=True
+                error, [j.id for j in error.jobs], output=out, download=True
             ) from None
         except KeyboardInterrupt:
             display.close()
-            raise interrupted(ids, output=output, download=True) from None
+            raise interrupted(ids, output=out, download=True) from None
         finally:
             display.close()
     for job in finals:
-        file: Path | None = None
-        nbytes: int | None = None
-        if job.id in saved:
-            file, nbytes = saved[job.id]
+        file, nbytes = saved.get(job.id, (None, None))
         emit(
             job,
             json_mode=json_mode,
@@ -180,25 +208,41 @@ def generate(
             size=nbytes,
             started=started,
             adjustments=adjustments,
+            print_field=field,
         )
     failed = [job for job in finals if job.status is not JobStatus.COMPLETED]
     if failed:
         raise failure(failed)
 
 
+def _placeholder(model: str | None) -> Job:
+    """A stand-in job for checking where output will go before the real one exists."""
+    from framecast.domain import Job, JobStatus
+
+    return Job(id="job", provider="provider", status=JobStatus.QUEUED, model=model)
+
+
 def _print_submitted(
-    submitted: list[Job], adjustments: list[str], *, json_mode: bool, quiet: bool
+    submitted: list[Job],
+    adjustments: list[str],
+    *,
+    json_mode: bool,
+    quiet: bool,
+    print_field: str | None,
 ) -> None:
     import sys
 
+    from framecast.cli.output import emit
     from framecast.report import job_document
     from framecast.ui import console, print_json
 
     for job in submitted:
-        if json_mode:
+        if print_field:
+            emit(job, json_mode=False, quiet=True, print_field=print_field)
+        elif json_mode:
             print_json(job_document(job, adjustments=adjustments))
         else:
             typer.echo(job.id)
-    if not quiet and not json_mode:
+    if not quiet and not json_mode and not print_field:
         ids = " ".join(job.id for job in submitted)
         console(sys.stderr).print(f"Submitted. Follow with: framecast wait {ids}", soft_wrap=True)

@@ -10,6 +10,7 @@ from framecast.cli import options
 
 
 def models(
+    ctx: typer.Context,
     model: Annotated[
         str | None,
         typer.Argument(metavar="[MODEL]", help="Show one model in detail.", show_default=False),
@@ -17,6 +18,8 @@ def models(
     provider: options.Provider = None,
     base_url: options.BaseUrl = None,
     api_key: options.ApiKey = None,
+    profile: options.Profile = None,
+    config_file: options.ConfigFile = None,
     refresh: Annotated[
         bool, typer.Option("--refresh", help="Ask the provider again instead of using the cache.")
     ] = False,
@@ -28,21 +31,22 @@ def models(
     its live listing (cached for a day) says which models it offers.
     """
     import difflib
-    import os
     import sys
 
     from framecast import catalog, listing
+    from framecast.cli.common import settings_for
     from framecast.errors import UsageError
     from framecast.report import model_document
-    from framecast.settings import PROVIDER_ENV, choose_provider
+    from framecast.settings import choose_provider
     from framecast.ui import console, model_details, models_table, print_json
 
     err = console(sys.stderr)
+    settings = settings_for(ctx, locals(), profile, config_file)
     table = catalog.bundled()
     shown = list(table.models.values())
     origin = f"framecast table, as of {table.as_of}"
-    if provider or base_url or os.environ.get(PROVIDER_ENV):
-        choice = choose_provider(provider=provider, base_url=base_url, api_key=api_key)
+    if settings.get("provider") or settings.get("base_url"):
+        choice = choose_provider(settings)
         with choice.open() as api:
             live, origin = listing.live(
                 api, refresh=refresh, on_warning=lambda m: err.print(f"Warning: {m}")

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+from pathlib import Path
 from typing import Annotated
 
 import typer
+
+from framecast.cli.completion import complete_models, complete_profiles
 
 DEFAULT_TIMEOUT = 1800.0
 
@@ -37,9 +41,12 @@ Quiet = Annotated[
     bool, typer.Option("--quiet", "-q", help="Print only the saved path (or the id); no progress.")
 ]
 Timeout = Annotated[
-    float,
+    float | None,
     typer.Option(
-        "--timeout", min=0, help="Seconds to wait before giving up (exit 7); 0 waits forever."
+        "--timeout",
+        min=0,
+        help="Seconds to wait before giving up (exit 7); 0 waits forever. Default 1800.",
+        show_default=False,
     ),
 ]
 Force = Annotated[
@@ -60,7 +67,14 @@ Prompt = Annotated[
     str, typer.Argument(metavar="PROMPT", help="What the video should show; - reads it from stdin.")
 ]
 Model = Annotated[
-    str | None, typer.Option("--model", "-m", help="Model id, e.g. sora-2.", show_default=False)
+    str | None,
+    typer.Option(
+        "--model",
+        "-m",
+        help="Model id, e.g. sora-2.",
+        show_default=False,
+        autocompletion=complete_models,
+    ),
 ]
 Seconds = Annotated[
     int | None, typer.Option("--seconds", "-s", help="Duration in seconds.", show_default=False)
@@ -87,7 +101,9 @@ Resolution = Annotated[
         show_default=False,
     ),
 ]
-Count = Annotated[int, typer.Option("--n", min=1, max=4, help="How many videos (1-4).")]
+Count = Annotated[
+    int | None, typer.Option("--n", min=1, max=4, help="How many videos (1-4).", show_default=False)
+]
 Image = Annotated[
     list[str] | None,
     typer.Option(
@@ -147,5 +163,56 @@ Param = Annotated[
         "-P",
         help="Extra request field KEY=VALUE (JSON values are parsed). Repeatable.",
         show_default=False,
+    ),
+]
+
+Profile = Annotated[
+    str | None,
+    typer.Option(
+        "--profile",
+        "-p",
+        help="Use this profile from the config file. Env: FRAMECAST_PROFILE.",
+        show_default=False,
+        autocompletion=complete_profiles,
+    ),
+]
+ConfigFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        help="Config file (default: config.toml in the user config dir). Env: FRAMECAST_CONFIG.",
+        show_default=False,
+    ),
+]
+
+
+class PrintField(StrEnum):
+    id = "id"
+    path = "path"
+    url = "url"
+    status = "status"
+    cost = "cost"
+
+
+Print = Annotated[
+    PrintField | None,
+    typer.Option(
+        "--print", help="Print only this field of each job, one line per job.", show_default=False
+    ),
+]
+Progress = Annotated[
+    str | None,
+    typer.Option(
+        "--progress",
+        help="auto (a bar on a terminal, plain lines otherwise), bar, plain or none. "
+        "Env: FRAMECAST_PROGRESS.",
+        show_default=False,
+    ),
+]
+WriteInfoJson = Annotated[
+    bool | None,
+    typer.Option(
+        "--write-info-json",
+        help="Write NAME.info.json (prompt, model, cost, ...) beside each video.",
     ),
 ]
