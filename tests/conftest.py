@@ -166,4 +166,7 @@ def journal_rows(data_dir: Path) -> list[dict[str, Any]]:
         return []
     with sqlite3.connect(path) as db:
         db.row_factory = sqlite3.Row
-        return [dict(row) for row in db.execute("SELECT * FROM jobs ORDER BY seq")]
+        try:
+            return [dict(row) for row in db.execute("SELECT * FROM jobs ORDER BY seq")]
+        except sqlite3.OperationalError:  # another process is still creating the table
+            return []
