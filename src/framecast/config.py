@@ -305,6 +305,23 @@ def save_profile(path: Path, name: str, settings: dict[str, Any], *, private: bo
     _write_atomic(path, new_text, private=private)
 
 
+_DEFAULT_LINE = re.compile(r"^\s*default_profile\s*=.*$", re.MULTILINE)
+
+
+def set_default(path: Path, name: str) -> None:
+    """Point default_profile at `name`, changing only that line (or adding it first)."""
+    config = load(path)
+    config.profile(name)
+    text = path.read_text(encoding="utf-8")
+    line = f"default_profile = {tomli_w.dumps({'x': name})[4:].strip()}"
+    if _DEFAULT_LINE.search(text):
+        new_text = _DEFAULT_LINE.sub(line, text, count=1)
+    else:
+        new_text = f"{line}\n\n{text}"
+    validate(tomllib.loads(new_text), path)
+    _write_atomic(path, new_text, private=False)
+
+
 def delete_profile(path: Path, name: str) -> None:
     config = load(path)
     config.profile(name)

@@ -386,3 +386,22 @@ def model_details(out: Console, model: ModelInfo) -> None:
     for extra in model.inputs:
         rate = f"{money(extra.amount, extra.currency)} per {extra.per}"
         out.print(f"{extra.kind} input: {rate}: {extra.source}", soft_wrap=True)
+
+
+def settings_table(out: Console, rows: Iterable[tuple[str, Any, str]]) -> None:
+    """`framecast config show`: each setting, its value and where it came from."""
+    from rich.table import Table
+
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for name in ("SETTING", "VALUE", "SOURCE"):
+        table.add_column(name, overflow="fold")
+    for key, value, source in rows:
+        shown = (
+            ""
+            if value is None
+            else json.dumps(value)
+            if isinstance(value, dict | list | bool)
+            else str(value)
+        )
+        table.add_row(key, shown, source)
+    out.print(table)

@@ -97,7 +97,7 @@ def root(
 
 
 def _register() -> None:
-    from framecast.cli import estimate, generate, models, serve, track
+    from framecast.cli import estimate, generate, models, profiles, serve, track
 
     app.command(epilog=EPILOG)(generate.generate)
     app.command(epilog=EPILOG)(track.status)
@@ -105,6 +105,8 @@ def _register() -> None:
     app.command(epilog=EPILOG)(track.download)
     app.command(epilog=EPILOG)(estimate.estimate)
     app.command(epilog=EPILOG)(models.models)
+    app.add_typer(profiles.profile_app, name="profile")
+    app.add_typer(profiles.config_app, name="config")
     app.command(name="emulator")(serve.emulator)
 
 
