@@ -12,6 +12,7 @@ import contextlib
 import json
 import os
 import re
+import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from datetime import datetime
@@ -30,8 +31,12 @@ _SLUG = re.compile(r"[^a-z0-9]+")
 
 def prompt_slug(prompt: str | None, limit: int = 40) -> str:
     """A file-name-safe summary of a prompt: 'A paper boat!' -> 'a-paper-boat'."""
-    slug = _SLUG.sub("-", (prompt or "").lower()).strip("-")
-    return slug[:limit].rstrip("-") or "video"
+    ascii_text = unicodedata.normalize("NFKD", prompt or "").encode("ascii", "ignore").decode()
+    slug = _SLUG.sub("-", ascii_text.lower()).strip("-")
+    if len(slug) > limit:
+        cut = slug[: limit + 1].rfind("-")  # end on a whole word where one fits
+        slug = slug[: cut if cut > 0 else limit]
+    return slug.strip("-") or "video"
 
 
 def is_template(output: str | None) -> bool:

@@ -114,4 +114,6 @@ _register()
 
 
 def main() -> None:
-    app()
+    # The same name however it is started (`python -m framecast` too), so help and
+    # shell completion (_FRAMECAST_COMPLETE) behave alike.
+    app(prog_name="framecast")
