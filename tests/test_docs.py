@@ -83,3 +83,30 @@ def test_public_api() -> None:
     ]
     for name in framecast.__all__:
         assert hasattr(framecast, name)
+
+
+def test_readme_precedence_list_is_the_resolvers() -> None:
+    import framecast.settings
+
+    def numbered(text: str) -> list[str]:
+        items = re.findall(r"^\d\. (.+?)(?=^\d\. |^$|\Z)", text, flags=re.M | re.S)
+        return [" ".join(item.replace("`", "").split()) for item in items]
+
+    docstring = framecast.settings.__doc__ or ""
+    lead = "Every setting is taken from the first of these that gives one:"
+    readme_section = README.partition(lead)[2]
+    assert numbered(readme_section)[:4] == numbered(docstring)[:4]
+    assert len(numbered(docstring)) >= 4
+
+
+def test_readme_example_config_is_valid_and_complete() -> None:
+    import tomllib
+
+    from framecast import config
+
+    block = re.search(r"```toml\n(.*?)```", README, flags=re.S)
+    assert block is not None
+    data = tomllib.loads(block.group(1))
+    loaded = config.validate(data, Path("config.toml"))
+    used = {key for profile in loaded.profiles.values() for key in profile}
+    assert used | {"api_key"} == set(config.KEYS), "the example shows every setting (but a raw key)"
