@@ -49,3 +49,33 @@ def test_typer_pin_keeps_pydantic_out() -> None:
 
     major, minor = (int(part) for part in typer.__version__.split(".")[:2])
     assert (major, minor) < (0, 29), "typer 0.29 imports pydantic on every run; see pyproject.toml"
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["generate", "x", "--model", "sora-2"], "generate"),
+        (["-p", "fast", "status"], "status"),
+        (["--config", "c.toml", "profile", "list"], "profile"),
+        (["--traceback", "wait", "@last"], "wait"),
+        (["--version"], ""),
+        (["--help"], None),
+        ([], None),
+        (["nonsense"], None),
+    ],
+)
+def test_runs_build_only_the_command_they_name(argv: list[str], expected: str | None) -> None:
+    from framecast.cli.app import command_in
+
+    assert command_in(argv) == expected
+
+
+def test_a_lean_app_behaves_like_the_full_one() -> None:
+    from typer.testing import CliRunner
+
+    from framecast.cli.app import _build, app
+
+    for argv in (["generate", "--help"], ["profile", "--help"], ["--version"]):
+        lean = CliRunner().invoke(_build(only=argv[0] if argv[0] != "--version" else ""), argv)
+        full = CliRunner().invoke(app, argv)
+        assert (lean.exit_code, lean.stdout) == (full.exit_code, full.stdout)

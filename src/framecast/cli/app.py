@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
@@ -56,19 +57,21 @@ class FramecastGroup(TyperGroup):
             raise typer.Exit(int(ExitCode.ERROR)) from None
 
 
-app = typer.Typer(
-    name="framecast",
-    cls=FramecastGroup,
-    help=(
-        "Submit, track and download AI video-generation jobs: Lumenfall, NanoGPT and any "
-        "server that speaks the OpenAI Videos API, plus a built-in emulator (--provider emulator)."
-    ),
-    epilog=EPILOG,
-    no_args_is_help=True,
-    context_settings={"help_option_names": ["-h", "--help"]},
-    pretty_exceptions_show_locals=False,  # locals can hold API keys
-    rich_markup_mode=None,
-)
+def _new_app() -> typer.Typer:
+    return typer.Typer(
+        name="framecast",
+        cls=FramecastGroup,
+        help=(
+            "Submit, track and download AI video-generation jobs: Lumenfall, NanoGPT and any "
+            "server that speaks the OpenAI Videos API, plus a built-in emulator "
+            "(--provider emulator)."
+        ),
+        epilog=EPILOG,
+        no_args_is_help=True,
+        context_settings={"help_option_names": ["-h", "--help"]},
+        pretty_exceptions_show_locals=False,  # locals can hold API keys
+        rich_markup_mode=None,
+    )
 
 
 def _version(value: bool) -> None:
@@ -77,7 +80,6 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def root(
     ctx: typer.Context,
     profile: options.Profile = None,
@@ -96,24 +98,66 @@ def root(
     ctx.obj = {"profile": profile, "config": config_file}
 
 
-def _register() -> None:
+def _build(only: str | None = None) -> typer.Typer:
+    """The application, with every command or (for a fast start) just the one being run."""
     from framecast.cli import estimate, generate, models, profiles, serve, track
 
-    app.command(epilog=EPILOG)(generate.generate)
-    app.command(epilog=EPILOG)(track.status)
-    app.command(epilog=EPILOG)(track.wait)
-    app.command(epilog=EPILOG)(track.download)
-    app.command(epilog=EPILOG)(estimate.estimate)
-    app.command(epilog=EPILOG)(models.models)
-    app.add_typer(profiles.profile_app, name="profile")
-    app.add_typer(profiles.config_app, name="config")
-    app.command(name="emulator")(serve.emulator)
+    built = _new_app()
+    built.callback()(root)
+    commands: dict[str, Callable[..., None]] = {
+        "generate": generate.generate,
+        "status": track.status,
+        "wait": track.wait,
+        "download": track.download,
+        "estimate": estimate.estimate,
+        "models": models.models,
+    }
+    groups = {"profile": profiles.profile_app, "config": profiles.config_app}
+    for name, function in commands.items():
+        if only in (None, name):
+            built.command(epilog=EPILOG)(function)
+    for name, group in groups.items():
+        if only in (None, name):
+            built.add_typer(group, name=name)
+    if only in (None, "emulator"):
+        built.command(name="emulator")(serve.emulator)
+    return built
 
 
-_register()
+COMMANDS = (
+    "generate",
+    "status",
+    "wait",
+    "download",
+    "estimate",
+    "models",
+    "profile",
+    "config",
+    "emulator",
+)
+# Root options that take a value, so the command name is found after them.
+_VALUED = ("--profile", "-p", "--config")
+
+app = _build()
+
+
+def command_in(argv: list[str]) -> str | None:
+    """The command an argument list runs: its name, "" for root options alone
+    (--version), or None when the whole app is needed (help, errors)."""
+    words = iter(argv)
+    for word in words:
+        if word in _VALUED:
+            next(words, None)
+        elif not word.startswith("-"):
+            return word if word in COMMANDS else None
+    return "" if argv and not {"-h", "--help"} & set(argv) else None
 
 
 def main() -> None:
+    # Typer turns every registered command into Click objects on each run (about
+    # 3 ms a command); a run that names its command gets an app with only that one.
+    # Help without a command, errors and shell completion get the whole app.
+    name = None if "_FRAMECAST_COMPLETE" in os.environ else command_in(sys.argv[1:])
     # The same name however it is started (`python -m framecast` too), so help and
     # shell completion (_FRAMECAST_COMPLETE) behave alike.
-    app(prog_name="framecast")
+    (app if name is None else _build(only=name))(prog_name="framecast")
