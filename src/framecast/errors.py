@@ -125,12 +125,16 @@ class ProviderUnavailable(ProviderError):
     exit_code = ExitCode.UNAVAILABLE
 
 
-class JobFailed(FramecastError):
-    exit_code = ExitCode.JOB_FAILED
+class _AboutJobs(FramecastError):
+    """An outcome that concerns particular jobs, which it carries."""
 
     def __init__(self, jobs: list[Job], message: str) -> None:
         super().__init__(message)
         self.jobs = jobs
+
+
+class JobFailed(_AboutJobs):
+    exit_code = ExitCode.JOB_FAILED
 
 
 class BudgetExceeded(FramecastError):
@@ -143,12 +147,8 @@ class Interrupted(FramecastError):
     exit_code = ExitCode.INTERRUPTED
 
 
-class WaitTimeout(FramecastError):
+class WaitTimeout(_AboutJobs):
     exit_code = ExitCode.TIMEOUT
-
-    def __init__(self, jobs: list[Job], message: str) -> None:
-        super().__init__(message)
-        self.jobs = jobs
 
 
 def _is_text(response: httpx.Response) -> bool:

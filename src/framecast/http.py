@@ -102,6 +102,20 @@ class RetryTransport(httpx.BaseTransport):
         self._wrapped.close()
 
 
+@contextmanager
+def network_errors(action: str, place: str) -> Iterator[None]:
+    """httpx's transport failures (after any retries) as framecast's ProviderUnavailable."""
+    try:
+        yield
+    except httpx.TimeoutException as exc:
+        raise ProviderUnavailable(f"{action} timed out ({exc}).") from None
+    except httpx.TransportError as exc:
+        raise ProviderUnavailable(
+            f"Could not reach {place}: {exc or type(exc).__name__}.",
+            hint="Check the base URL and your network connection.",
+        ) from None
+
+
 def origin(url: str | httpx.URL) -> tuple[str, str, int | None]:
     parsed = httpx.URL(url)
     return parsed.scheme, parsed.host, parsed.port
@@ -145,17 +159,8 @@ class ApiClient:
 
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """Send a request to the API; any non-2xx answer raises the matching ProviderError."""
-        try:
+        with network_errors(f"{method} {self.base_url}/{path.lstrip('/')}", self.base_url):
             response = self._api.request(method, path.lstrip("/"), **kwargs)
-        except httpx.TimeoutException as exc:
-            raise ProviderUnavailable(
-                f"{method} {self.base_url}/{path.lstrip('/')} timed out ({exc})."
-            ) from None
-        except httpx.TransportError as exc:
-            raise ProviderUnavailable(
-                f"Could not reach {self.base_url}: {exc or type(exc).__name__}.",
-                hint="Check the base URL and your network connection.",
-            ) from None
         if response.is_error:
             raise self._error(response)
         return response
@@ -173,27 +178,22 @@ class ApiClient:
         """Stream an absolute URL; credentials only when asked for and on the API's origin."""
         same_origin = origin(url) == origin(self.base_url)
         client = self._api if authenticated and same_origin else self._bare
-        try:
-            with client.stream("GET", url, headers=headers) as response:
-                if response.is_error:
-                    response.read()
-                    error = self._error(response)
-                    if not authenticated and response.status_code in (401, 403):
-                        # A signed link, not the API key, was refused: most often it expired.
-                        error = RequestRejected(
-                            error.message,
-                            status=error.status,
-                            code=error.code,
-                            hint="The signed download link was refused; it may have expired. "
-                            "`framecast download ID` asks the provider for a fresh one.",
-                        )
-                    raise error
-                yield response
-        except httpx.TimeoutException as exc:
-            raise ProviderUnavailable(
-                f"Download from {httpx.URL(url).host} timed out ({exc})."
-            ) from None
-        except httpx.TransportError as exc:
-            raise ProviderUnavailable(
-                f"Download from {httpx.URL(url).host} failed: {exc}."
-            ) from None
+        host = httpx.URL(url).host
+        with (
+            network_errors(f"Download from {host}", host),
+            client.stream("GET", url, headers=headers) as response,
+        ):
+            if response.is_error:
+                response.read()
+                error = self._error(response)
+                if not authenticated and response.status_code in (401, 403):
+                    # A signed link, not the API key, was refused: most often it expired.
+                    error = RequestRejected(
+                        error.message,
+                        status=error.status,
+                        code=error.code,
+                        hint="The signed download link was refused; it may have expired. "
+                        "`framecast download ID` asks the provider for a fresh one.",
+                    )
+                raise error
+            yield response

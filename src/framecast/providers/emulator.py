@@ -9,13 +9,12 @@ can be waited on or downloaded by a later run.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import ClassVar
 
 import httpx
 
-from framecast.domain import Job, JobRequest
-from framecast.providers.base import Asset, Capabilities, Variant
 from framecast.providers.lumenfall import LumenfallProvider
 from framecast.providers.openai import OpenAIProvider
 
@@ -30,17 +29,9 @@ class EmulatorProvider(LumenfallProvider):
     # .invalid never resolves (RFC 6761): a request can only ever reach the transport.
     default_base_url = "http://emulator.framecast.invalid/openai/v1"
     default_model: ClassVar[str | None] = "sora-2"
-    capabilities = Capabilities(
-        modes=("t2v", "i2v", "v2v"),
-        uploads=True,
-        native_n=True,
-        dry_run=True,
-        webhooks=True,
-        idempotency=True,
-        cancel=True,
-        output="url",
-        variants=("video", "thumbnail", "spritesheet"),
-        data_uri_limit=20 * 1024 * 1024,
+    # Lumenfall's, plus the OpenAI /content endpoint for thumbnails and spritesheets.
+    capabilities = replace(
+        LumenfallProvider.capabilities, variants=("video", "thumbnail", "spritesheet")
     )
 
     def __init__(
@@ -56,16 +47,9 @@ class EmulatorProvider(LumenfallProvider):
             transport = _in_process_transport(state_dir)
         super().__init__(base_url=None, api_key=None, transport=transport, max_retries=max_retries)
 
-    def extend(self, job_id: str, request: JobRequest) -> list[Job]:
-        # The emulator also serves OpenAI's /videos/extensions.
-        return OpenAIProvider.extend(self, job_id, request)
-
-    def asset(self, job: Job, variant: Variant) -> Asset:
-        if variant == "video":
-            return super().asset(job, variant)
-        return Asset(
-            f"{self.base_url}/videos/{job.id}/content?variant={variant}", authenticated=True
-        )
+    # The emulator also serves OpenAI's /videos/extensions and /content endpoints.
+    extend = OpenAIProvider.extend
+    asset = OpenAIProvider.asset
 
 
 def _in_process_transport(state_dir: Path | None) -> httpx.BaseTransport:
