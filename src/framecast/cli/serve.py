@@ -34,19 +34,41 @@ def emulator(
             show_default=False,
         ),
     ] = None,
+    faults: Annotated[
+        str,
+        typer.Option(
+            "--faults",
+            metavar="SPEC",
+            help=(
+                "Inject faults: comma-separated [TARGET:]FAULT[=ARG][*TIMES|%PERCENT][+SKIP], "
+                "TARGET create|status|content|list|any, FAULT 429|500|502|503|reset-before|"
+                "reset-after|slow|cut|cut-nolength|malformed|html|fail|expire. "
+                "E.g. create:reset-after,status:429=2*3."
+            ),
+            show_default=False,
+        ),
+    ] = "",
+    fault_seed: Annotated[
+        int, typer.Option("--fault-seed", metavar="N", help="Seed for %PERCENT fault draws.")
+    ] = 0,
     verbose: Annotated[
-        bool, typer.Option("--verbose", "-v", help="Log each request to stderr.")
+        bool,
+        typer.Option(
+            "--verbose", "-v", help="Log each request to stderr (method, path, status, fault)."
+        ),
     ] = False,
 ) -> None:
     """Serve the emulated video APIs until interrupted; prints the base URL on stdout.
 
     The OpenAI Videos API is served under /v1 and /openai/v1 (as Lumenfall does).
     Point framecast at it with: --provider openai --base-url URL (any key works).
+    A request's own X-Emulator-Faults: SPEC header injects faults into it alone.
     """
     import sys
 
     from framecast.emulator import EmulatorApp, EmulatorConfig
     from framecast.emulator.server import EmulatorServer
+    from framecast.errors import UsageError
     from framecast.ui import console
 
     config = EmulatorConfig(
@@ -54,12 +76,17 @@ def emulator(
         expires_after=expires_seconds,
         api_key=api_key,
         media_base_url=media_url.rstrip("/") if media_url else None,
+        faults=faults,
+        fault_seed=fault_seed,
     )
     try:
-        server = EmulatorServer(EmulatorApp(config), host, port, verbose=verbose)
+        app = EmulatorApp(config)
+    except ValueError as exc:
+        raise UsageError(f"Invalid --faults: {exc}.") from None
+    try:
+        server = EmulatorServer(app, host, port, verbose=verbose)
     except OSError as exc:
-        from framecast.errors import UsageError
-
+        app.close()
         raise UsageError(f"Cannot listen on {host}:{port}: {exc.strerror or exc}.") from None
     typer.echo(f"{server.origin}/v1")
     sys.stdout.flush()

@@ -3,7 +3,9 @@
 The OpenAI-shaped API is served under both `/openai/v1` (Lumenfall's
 OpenAI-compatible prefix) and `/v1` (its native prefix, and OpenAI's own);
 NanoGPT's under `/api`; and signed output URLs under `/media/...`, which take
-no API key.
+no API key. Lumenfall's request history and balance are native, so under `/v1`
+only. Faults (faults.py) are injected here, from the active plan or from a
+request's own `X-Emulator-Faults` header.
 """
 
 from __future__ import annotations
@@ -19,7 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from framecast import catalog
+from framecast.emulator import faults
 from framecast.emulator.assets import AssetApi
+from framecast.emulator.disrupt import disrupt, error_response
+from framecast.emulator.history import RequestHistory
 from framecast.emulator.nanogpt import NanoGptApi
 from framecast.emulator.store import JobStore
 from framecast.emulator.videos import EmulatorConfig, VideoApi
@@ -27,6 +32,8 @@ from framecast.emulator.wire import ApiError, Request, Response
 
 OPENAI = ("/openai/v1", "/v1")  # Lumenfall's OpenAI-compatible prefix, and its (and OpenAI's) own
 NANOGPT = ("/api",)
+LUMENFALL = ("/v1",)
+FAULT_HEADER = "x-emulator-faults"
 
 Handler = Callable[..., Response]
 
@@ -56,9 +63,11 @@ class EmulatorApp:
         self.videos = VideoApi(self.store, self.config, clock)
         self.seen: deque[Seen] = deque(maxlen=2000)
         self._lock = threading.Lock()
+        self._plan = faults.FaultPlan.parse(self.config.faults, self.config.fault_seed)
         v = self.videos
         assets = AssetApi(v)
         nano = NanoGptApi(v, self.config.nanogpt_status_shape)
+        history = RequestHistory(v)
         self._routes: list[tuple[str, re.Pattern[str], Handler, tuple[str, ...]]] = [
             (
                 "GET",
@@ -66,7 +75,7 @@ class EmulatorApp:
                 assets.media,
                 (),
             ),
-            ("POST", re.compile(r"/videos"), v.create, OPENAI),
+            ("POST", re.compile(r"/videos"), history.recorded(v.create), OPENAI),
             ("GET", re.compile(r"/videos"), v.list, OPENAI),
             ("POST", re.compile(r"/videos/characters"), assets.create_character, OPENAI),
             (
@@ -75,23 +84,40 @@ class EmulatorApp:
                 assets.get_character,
                 OPENAI,
             ),
-            ("POST", re.compile(r"/videos/edits"), v.edit, OPENAI),
-            ("POST", re.compile(r"/videos/extensions"), v.extend, OPENAI),
+            ("POST", re.compile(r"/videos/edits"), history.recorded(v.edit), OPENAI),
+            ("POST", re.compile(r"/videos/extensions"), history.recorded(v.extend), OPENAI),
             ("GET", re.compile(r"/videos/(?P<video_id>[^/]+)"), v.retrieve, OPENAI),
             ("DELETE", re.compile(r"/videos/(?P<video_id>[^/]+)"), v.delete, OPENAI),
             ("GET", re.compile(r"/videos/(?P<video_id>[^/]+)/content"), assets.content, OPENAI),
-            ("POST", re.compile(r"/videos/(?P<video_id>[^/]+)/remix"), v.remix, OPENAI),
+            (
+                "POST",
+                re.compile(r"/videos/(?P<video_id>[^/]+)/remix"),
+                history.recorded(v.remix),
+                OPENAI,
+            ),
             ("GET", re.compile(r"/webhooks/secret"), v.webhook_secret, OPENAI),
             ("GET", re.compile(r"/models"), self.list_models, OPENAI),
             ("GET", re.compile(r"/models/(?P<model_id>.+)"), self.get_model, OPENAI),
+            ("GET", re.compile(r"/requests"), history.list, LUMENFALL),
+            ("GET", re.compile(r"/requests/(?P<request_id>[^/]+)"), history.get, LUMENFALL),
+            ("GET", re.compile(r"/balance"), history.balance, LUMENFALL),
             ("POST", re.compile(r"/generate-video"), nano.generate, NANOGPT),
             ("POST", re.compile(r"/generate-video/extend"), nano.extend, NANOGPT),
             ("GET", re.compile(r"/video/status"), nano.status, NANOGPT),
+            ("GET", re.compile(r"/generate-video/recover"), nano.recover, NANOGPT),
             ("GET", re.compile(r"/v1/video-models"), nano.models, NANOGPT),
         ]
 
     def close(self) -> None:
         self.store.close()
+
+    def inject(self, spec: str, seed: int = 0) -> None:
+        """Replace the active fault plan (its counters start afresh); ValueError if SPEC is bad."""
+        self._plan = faults.FaultPlan.parse(spec, seed)
+
+    def jobs_created(self) -> int:
+        """How many jobs this app created, in any dialect (replays and dry runs create none)."""
+        return self.store.added
 
     def handle(self, request: Request) -> Response:
         with self._lock:
@@ -105,6 +131,27 @@ class EmulatorApp:
                     "x-api-key" in request.headers,
                 )
             )
+        try:
+            rule = self._fault_for(request)
+        except ValueError as error:
+            return error_response(
+                request, ApiError(400, f"Bad X-Emulator-Faults header: {error}.", code="bad_faults")
+            )
+        if rule is None:
+            return self._answer(request)
+        return disrupt(rule, request, self._answer)
+
+    def _fault_for(self, request: Request) -> faults.Rule | None:
+        target = faults.classify(request.method, request.path)
+        plan = self._plan
+        spec = request.headers.get(FAULT_HEADER)
+        if spec is not None:
+            rule = plan.pick_once(faults.parse(spec), target)
+            if rule is not None:
+                return rule
+        return plan.pick(target)
+
+    def _answer(self, request: Request) -> Response:
         try:
             return self._dispatch(request)
         except ApiError as error:

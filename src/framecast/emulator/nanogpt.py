@@ -13,6 +13,8 @@
 - POST /api/generate-video/extend {runId | taskId, index 0-3}: a new job continuing
   a finished one.
 - GET /api/v1/video-models?detailed=true: the catalog, with per-second prices.
+- GET /api/generate-video/recover?model=&limit=&conversationUUID=: recent runs,
+  newest first, as `{"data": [{runId, id, model, status, createdAt, conversationUUID}]}`.
 
 Errors use the OpenAPI file's `{"error": <status>, "message": ...}` envelope, and
 insufficient balance the legacy `{"error": "...", "status": 402}` one.
@@ -39,6 +41,12 @@ _NESTED = {"queued": "IN_QUEUE", "in_progress": "IN_PROGRESS", "completed": "COM
            "failed": "FAILED", "cancelled": "CANCELED"}  # fmt: skip
 _FLAT = {"queued": "queued", "in_progress": "processing", "completed": "completed",
          "failed": "failed", "cancelled": "cancelled"}  # fmt: skip
+# The recover docs show only "completed"; the other states take the lower-case words of
+# the submit answer's status enum (pending, processing, completed, failed), plus
+# "cancelled" as the flat status shape spells it. A choice: the docs list no others.
+_RECOVER = {"queued": "pending", "in_progress": "processing", "completed": "completed",
+            "failed": "failed", "cancelled": "cancelled"}  # fmt: skip
+RECOVER_LIMIT = 50
 _ORIENTATION = {"landscape": "16:9", "portrait": "9:16"}
 
 
@@ -161,7 +169,9 @@ class NanoGptApi:
         if videos and "v2v" not in model.modes:
             raise NanoError(400, f"{model.id} does not take a source video.")
         return self._accepted(
-            self._record(form, model, _seconds(form, model), _dimensions(form, model))
+            self._record(
+                form, model, _seconds(form, model), _dimensions(form, model), **_conversation(form)
+            )
         )
 
     def extend(self, request: Request) -> Response:
@@ -184,7 +194,12 @@ class NanoGptApi:
         assert model is not None
         form.fields.setdefault("prompt", source.prompt)
         record = self._record(
-            form, model, source.seconds, (source.width, source.height), extended_from=source.id
+            form,
+            model,
+            source.seconds,
+            (source.width, source.height),
+            extended_from=source.id,
+            **_conversation(form),
         )
         return self._accepted(record)
 
@@ -230,6 +245,38 @@ class NanoGptApi:
             )
         return Response.json(200, {"requestId": record.id, "model": record.model, "data": data})
 
+    def recover(self, request: Request) -> Response:
+        raw = request.arg("limit") or "10"
+        if not raw.isdigit() or int(raw) < 1:
+            raise NanoError(400, f"limit must be an integer from 1 to {RECOVER_LIMIT}.")
+        # "max 50": a larger limit is clamped rather than refused (a choice; the docs say neither).
+        limit = min(RECOVER_LIMIT, int(raw))
+        wanted = request.arg("model")
+        known = None if not wanted else catalog.get(wanted)
+        model = known.id if known is not None else wanted
+        conversation = request.arg("conversationUUID")
+        data: list[dict[str, Any]] = []
+        for record in self.store.newest():
+            if len(data) == limit:
+                break
+            if (
+                record.extra.get("dialect") != "nanogpt"
+                or (model and record.model != model)
+                or (conversation and record.extra.get("conversationUUID") != conversation)
+            ):
+                continue
+            status, _, _ = lifecycle(record, self.videos.clock())
+            data.append({
+                "runId": record.id,
+                "id": record.id,
+                "model": record.model,
+                "status": _RECOVER[status],
+                "createdAt": _iso_ms(record.created_at),
+                # null for a run submitted without one (a choice; the docs show only a set one).
+                "conversationUUID": record.extra.get("conversationUUID"),
+            })  # fmt: skip
+        return Response.json(200, {"data": data})
+
     def models(self, request: Request) -> Response:
         data = []
         for model in catalog.models().values():
@@ -259,6 +306,17 @@ class NanoGptApi:
             })  # fmt: skip
         meta = {"count": len(data), "generated_at": _iso(time.time())}
         return Response.json(200, {"object": "list", "data": data, "meta": meta})
+
+
+def _conversation(form: Form) -> dict[str, str]:
+    """The run's conversationUUID, kept so recover can filter by it."""
+    value = form.fields.get("conversationUUID")
+    return {"conversationUUID": value} if isinstance(value, str) and value else {}
+
+
+def _iso_ms(timestamp: float) -> str:
+    """The recover docs' createdAt form, with milliseconds: 2025-01-17T12:34:56.000Z."""
+    return _iso(timestamp).removesuffix("Z") + f".{int(timestamp * 1000) % 1000:03d}Z"
 
 
 def _iso(timestamp: float) -> str:

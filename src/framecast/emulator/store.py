@@ -29,6 +29,11 @@ CREATE TABLE IF NOT EXISTS characters (
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS idempotency (key TEXT PRIMARY KEY, ids TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS requests (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT UNIQUE NOT NULL,
+    record TEXT NOT NULL
+);
 """
 
 
@@ -64,6 +69,7 @@ class JobStore:
         target = str(path) if path is not None else ":memory:"
         self._db = sqlite3.connect(target, check_same_thread=False, timeout=30)
         self._lock = threading.Lock()
+        self.added = 0  # jobs this store took since it was opened, in any dialect
         with self._lock, self._db:
             if path is not None:
                 self._db.execute("PRAGMA journal_mode=WAL")
@@ -98,6 +104,7 @@ class JobStore:
                 "INSERT INTO videos(id, record) VALUES (?, ?)",
                 (record.id, json.dumps(asdict(record))),
             )
+            self.added += 1
 
     def get(self, video_id: str) -> VideoRecord | None:
         raw = self._scalar("SELECT record FROM videos WHERE id = ?", video_id)
@@ -125,6 +132,29 @@ class JobStore:
                 ).fetchall()
         records = [VideoRecord(**json.loads(r[0])) for r in rows]
         return records[:limit], len(records) > limit
+
+    def newest(self) -> list[VideoRecord]:
+        """Every record, newest first."""
+        with self._lock:
+            rows = self._db.execute("SELECT record FROM videos ORDER BY seq DESC").fetchall()
+        return [VideoRecord(**json.loads(r[0])) for r in rows]
+
+    def add_request(self, request_id: str, entry: dict[str, Any]) -> None:
+        """One entry of the request history (see history.py)."""
+        with self._lock, self._db:
+            self._db.execute(
+                "INSERT INTO requests(id, record) VALUES (?, ?)", (request_id, json.dumps(entry))
+            )
+
+    def requests(self) -> list[dict[str, Any]]:
+        """The request history, newest first."""
+        with self._lock:
+            rows = self._db.execute("SELECT record FROM requests ORDER BY seq DESC").fetchall()
+        return [json.loads(r[0]) for r in rows]
+
+    def get_request(self, request_id: str) -> dict[str, Any] | None:
+        raw = self._scalar("SELECT record FROM requests WHERE id = ?", request_id)
+        return None if raw is None else dict(json.loads(raw))
 
     def replay(self, key: str) -> list[str] | None:
         """The jobs an idempotency key already created, if any."""

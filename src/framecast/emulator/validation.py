@@ -10,6 +10,7 @@ import base64
 import binascii
 import json
 import secrets
+from contextvars import ContextVar
 from fractions import Fraction
 from typing import Any
 
@@ -23,6 +24,8 @@ from framecast.normalise import normalise
 DEFAULT_MODEL = "sora-2"
 DEFAULT_FPS = Fraction(24)
 OUTCOMES = ("completed", "failed", "cancelled")
+# Set while a request that drew the `fail` fault is handled: its jobs end as this.
+FORCED_OUTCOME: ContextVar[str | None] = ContextVar("FORCED_OUTCOME", default=None)
 _IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"RIFF")
 _KNOWN = {
     "prompt",
@@ -314,6 +317,7 @@ def emulator_controls(form: Form) -> tuple[str, float | None, Fraction]:
             param="emulator_outcome",
             code="invalid_value",
         )
+    outcome = FORCED_OUTCOME.get() or outcome
     job_seconds: float | None = None
     if "emulator_job_seconds" in form.fields:
         try:

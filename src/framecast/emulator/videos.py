@@ -34,6 +34,8 @@ class EmulatorConfig:
     media_base_url: str | None = None  # origin of output.url; default: the request's own
     webhook_retry_delays: tuple[float, ...] = RETRY_DELAYS
     nanogpt_status_shape: str = "nested"  # or "flat": the two documented /api/video/status shapes
+    faults: str = ""  # a fault-injection SPEC (see faults.py)
+    fault_seed: int = 0  # seeds the SPEC's %PERCENT draws
 
 
 def finishes_at(record: VideoRecord) -> float:

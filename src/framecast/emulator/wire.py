@@ -46,6 +46,11 @@ class Response:
     status: int
     body: bytes = b""
     headers: list[tuple[str, str]] = field(default_factory=list)
+    # Set by fault injection (see faults.py): the fault's name for logs, and what the
+    # transport must do instead of answering plainly: reset | slow | cut | cut-nolength.
+    fault: str | None = None
+    disruption: str | None = None
+    delay: float = 0.0  # seconds to hold a `slow` answer back
 
     @classmethod
     def json(
