@@ -43,7 +43,7 @@ def test_output_templates(isolated: Path) -> None:
 
 
 def test_templates_with_an_id_for_several_jobs(served_env: Served) -> None:
-    ids = [invoke("generate", BOAT, "--no-wait", "-q").stdout.strip() for _ in range(2)]
+    ids = [invoke("generate", BOAT, "--no-wait", "-q", "--again").stdout.strip() for _ in range(2)]
     result = invoke("wait", *ids, "-o", "by-id/{id}.{ext}", "--print", "path")
     assert result.stdout.splitlines() == [f"by-id/{i}.mp4" for i in ids]
 

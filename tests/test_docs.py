@@ -42,7 +42,16 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
 
 def test_every_command_is_documented() -> None:
     names = [command.name or command.callback.__name__ for command in app.registered_commands]  # type: ignore[union-attr]
-    assert names == ["generate", "status", "wait", "download", "estimate", "models", "emulator"]
+    assert names == [
+        "generate",
+        "status",
+        "wait",
+        "download",
+        "estimate",
+        "models",
+        "sync",
+        "emulator",
+    ]
     for name in names:
         assert f"### `framecast {name}" in README
         result = invoke(name, "--help")

@@ -24,7 +24,8 @@ def test_1_unexpected_error_is_reported_without_a_traceback(
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("the journal exploded")
 
-    monkeypatch.setattr("framecast.journal.Journal.record_submission", broken)
+    # A bug after the provider made the job: it is still named, with the way back to it.
+    monkeypatch.setattr("framecast.journal.Journal.complete_submission", broken)
 
     result = invoke("generate", BOAT, "--provider", "emulator")
 
@@ -33,13 +34,14 @@ def test_1_unexpected_error_is_reported_without_a_traceback(
     assert "RuntimeError: the journal exploded" in result.stderr
     assert "--traceback" in result.stderr
     assert "Traceback" not in result.stderr
+    assert "exist at the provider. Resume with: framecast wait video_" in result.stderr
 
 
 def test_1_with_traceback_flag_reraises(isolated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("the journal exploded")
 
-    monkeypatch.setattr("framecast.journal.Journal.record_submission", broken)
+    monkeypatch.setattr("framecast.journal.Journal.complete_submission", broken)
 
     with pytest.raises(RuntimeError, match="exploded"):
         invoke("--traceback", "generate", BOAT, "--provider", "emulator")
@@ -73,7 +75,7 @@ def test_2_unwritable_output_is_refused_before_paying(served_env: Served, tmp_pa
     result = invoke("generate", BOAT, "-o", str(blocker / "sub" / "clip.mp4"))
 
     assert result.exit_code == 2
-    assert "not a writable directory" in result.stderr
+    assert "is not a directory" in result.stderr
     assert served_env.seen("POST") == []
 
 
@@ -136,8 +138,10 @@ def test_5_network_failure(isolated: Path, monkeypatch: pytest.MonkeyPatch) -> N
     result = invoke("generate", BOAT, "--base-url", f"http://127.0.0.1:{port}/v1")
 
     assert result.exit_code == ExitCode.UNAVAILABLE == 5
-    assert "ProviderUnavailable: Could not reach" in result.stderr
+    assert "ProviderUnavailable: Could not connect" in result.stderr
+    assert "Nothing was sent" in result.stderr
     assert result.stdout == ""
+    assert journal_rows(isolated) == [], "a submission that never left is not journaled"
 
 
 def test_6_job_failed(served_env: Served) -> None:

@@ -129,7 +129,9 @@ def test_native_n_makes_several_videos_in_one_request(lumenfall: Served) -> None
 
 def test_an_idempotency_key_replays_the_same_job(lumenfall: Served) -> None:
     first = invoke("generate", BOAT, "-m", "sora-2", "--idempotency-key", "run-42", "--no-wait")
-    second = invoke("generate", BOAT, "-m", "sora-2", "--idempotency-key", "run-42", "--no-wait")
+    second = invoke(
+        "generate", BOAT, "-m", "sora-2", "--idempotency-key", "run-42", "--no-wait", "--again"
+    )
 
     assert first.exit_code == second.exit_code == 0
     assert first.stdout == second.stdout

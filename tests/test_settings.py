@@ -230,7 +230,7 @@ def test_poll_settings(config_path: Path) -> None:
     assert (
         choose_provider(
             settings(config_path, {"provider": "emulator"}, {"FRAMECAST_MAX_RETRIES": "0"})
-        ).max_retries
+        ).retry.max_retries
         == 0
     )
 

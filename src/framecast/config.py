@@ -80,6 +80,9 @@ KEYS: dict[str, Key] = {
     "allow_unpriced": Key("bool", "with max_cost, run requests that cannot be priced"),
     "progress": Key("str", "auto, bar, plain or none", choices=PROGRESS_MODES),
     "write_info_json": Key("bool", "write a .json sidecar beside each video"),
+    "max_retries": Key("int", "retries of a failed request (POSTs only when safe)"),
+    "max_retry_wait": Key("number", "longest wait between retries honoured, in seconds"),
+    "allow_insecure_http": Key("bool", "send the API key over plain http to a non-loopback host"),
 }
 TOP_LEVEL = ("default_profile", "profiles")
 _EXPECTED = {
@@ -176,11 +179,18 @@ def validate(data: Mapping[str, Any], path: Path) -> Config:
     return Config(path, True, default, {name: dict(s) for name, s in profiles.items()})
 
 
-def load(path: Path | None = None) -> Config:
+def load(path: Path | None = None, *, must_exist: bool = False) -> Config:
+    """The config file; a missing one is empty, unless it was named explicitly (`must_exist`)."""
     path = path or default_path()
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
+        if must_exist:
+            raise ConfigError(
+                f"The config file {path} does not exist.",
+                hint="Check the path given to --config, or create it with "
+                "`framecast profile save`.",
+            ) from None
         return Config(path, False)
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"Cannot read {path}: {exc}") from None

@@ -119,6 +119,7 @@ class Job:
     upstream: str | None = None  # the provider a gateway routed the job to
     balance: float | None = None  # the account balance a provider reported after charging
     payment_source: str | None = None  # what it charged (NanoGPT: USD or XNO)
+    server_id: str | None = None  # another id this answer used for the job (kept as an alias)
 
     @property
     def finished(self) -> bool:

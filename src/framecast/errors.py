@@ -7,18 +7,25 @@
      ├── ProviderError               an exchange with the provider went wrong
      │    ├── RequestRejected     4  the provider refused the request (other 4xx)
      │    └── ProviderUnavailable 5  5xx, an unreadable answer, or the network
+     │         ├── SubmissionUnknown   a submission whose outcome is unknown: the job may exist
+     │         └── BadDownload         what arrived is not the asset that was asked for
      ├── JobFailed                6  the job finished as failed, cancelled or expired
      ├── WaitTimeout              7  the deadline passed with the job still running
      ├── BudgetExceeded           8  the estimate is above --max-cost (or unknown); nothing sent
-     └── Interrupted            130  Ctrl-C; the job keeps running
+     ├── LocalIOError             9  a local file or the journal could not be read or written
+     └── Interrupted            130  Ctrl-C (143 for SIGTERM); the job keeps running
 
 Anything else is a bug (exit 1); a bare Ctrl-C also exits 130. The CLI maps these in one
-place (`framecast.cli.app`). Messages say what happened and what to do next.
+place (`framecast.cli.app`). Messages say what happened and what to do next. Once a job
+exists, whatever ends the run carries a note naming it and the command that resumes it
+(`BaseException.add_note`), which the funnel prints after the message.
 """
 
 from __future__ import annotations
 
 import json
+import shlex
+from dataclasses import dataclass
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any
 
@@ -38,7 +45,9 @@ class ExitCode(IntEnum):
     JOB_FAILED = 6
     TIMEOUT = 7
     BUDGET = 8
+    LOCAL_IO = 9
     INTERRUPTED = 130
+    TERMINATED = 143
 
 
 EXIT_CODE_MEANINGS: dict[ExitCode, str] = {
@@ -51,8 +60,37 @@ EXIT_CODE_MEANINGS: dict[ExitCode, str] = {
     ExitCode.JOB_FAILED: "the job finished as failed (or cancelled or expired)",
     ExitCode.TIMEOUT: "timed out waiting; the job is still running (id and resume command printed)",
     ExitCode.BUDGET: "refused: the estimate is above --max-cost or cannot be priced; nothing sent",
+    ExitCode.LOCAL_IO: "local I/O error (disk full, permission, journal); the file is named",
     ExitCode.INTERRUPTED: "interrupted; the job keeps running (id and resume command printed)",
+    ExitCode.TERMINATED: "terminated (SIGTERM); as 130",
 }
+
+
+@dataclass(frozen=True, slots=True)
+class Resume:
+    """Jobs that exist at a provider when a run ends, and the command that picks them up."""
+
+    job_ids: tuple[str, ...]
+    verb: str = "wait"  # wait | download | sync
+    output: str | None = None
+    download: bool = False
+    variant: str | None = None
+
+    def command(self) -> str:
+        words = ["framecast", self.verb, *self.job_ids]
+        if self.output is not None:
+            words += ["-o", self.output]
+        elif self.download and self.verb == "wait":
+            words.append("--download")
+        if self.variant and self.variant != "video":
+            words += ["--variant", self.variant]
+        return shlex.join(words)
+
+    def sentence(self) -> str:
+        if self.verb == "sync":
+            return f"Find out whether it was created with: {self.command()}"
+        ids = ", ".join(self.job_ids)
+        return f"Job(s) {ids} exist at the provider. Resume with: {self.command()}"
 
 
 class FramecastError(Exception):
@@ -62,6 +100,7 @@ class FramecastError(Exception):
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.resume: Resume | None = None  # set once jobs exist, so every way out names them
 
 
 class UsageError(FramecastError):
@@ -90,6 +129,9 @@ class ProviderError(FramecastError):
         self.code = code
         self.request_id = request_id
         self.body = body
+        # The request reached the server, which may have acted on it (a submission:
+        # the job may exist) although no usable answer came back.
+        self.may_have_acted = False
 
     @classmethod
     def from_response(cls, response: httpx.Response) -> ProviderError:
@@ -142,9 +184,40 @@ class BudgetExceeded(FramecastError):
 
 
 class Interrupted(FramecastError):
-    """Ctrl-C while jobs were running: they carry on at the provider."""
+    """Ctrl-C (or SIGTERM) while jobs were running: they carry on at the provider."""
 
     exit_code = ExitCode.INTERRUPTED
+
+    def __init__(self, message: str, *, hint: str | None = None, signal: str = "SIGINT") -> None:
+        super().__init__(message, hint=hint)
+        if signal == "SIGTERM":
+            self.exit_code = ExitCode.TERMINATED
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where Ctrl-C would be so that both leave the same way (exit 143)."""
+
+
+class SubmissionUnknown(ProviderUnavailable):
+    """The submission may or may not have created a (billed) job; the journal says `unknown`."""
+
+
+class BadDownload(ProviderUnavailable):
+    """The bytes that arrived are not the asset asked for (an HTML page, a cut body, ...)."""
+
+
+class LocalIOError(FramecastError):
+    """A file of the user's or of framecast's own could not be read or written."""
+
+    exit_code = ExitCode.LOCAL_IO
+
+    @classmethod
+    def from_os(cls, error: OSError, *, action: str, path: object = None) -> LocalIOError:
+        """One line naming the file and the operating system's reason."""
+        where = path if path is not None else error.filename
+        reason = error.strerror or str(error) or type(error).__name__
+        target = f" {where}" if where is not None else ""
+        return cls(f"Could not {action}{target}: {reason}.")
 
 
 class WaitTimeout(_AboutJobs):

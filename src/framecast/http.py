@@ -1,119 +1,134 @@
 """The HTTP layer: one client per provider, retries in one place, errors from responses.
 
-Retries are polite and never risk a second paid job: idempotent requests are
-retried on 408/429/5xx and network faults with capped, jittered backoff that
-honours Retry-After; a POST is retried only when it provably did not reach the
-server (the connection was never made), when the server said 429, or when it
-carries an Idempotency-Key (the server then answers a repeat with the same job).
+Retries are polite and never risk a second paid job:
+
+- a request that provably never reached the server (no connection) is retried,
+  whatever its method;
+- an idempotent request (GET, DELETE, ...) is also retried on 408/429/5xx, on a
+  connection that broke or timed out, and on a 2xx answer that is not JSON;
+- a POST is retried after it was sent only on 429 (the server refused it) or
+  when it carries an Idempotency-Key (the server then answers a repeat with the
+  same job).
+
+Waits back off exponentially with jitter and honour Retry-After (seconds, an HTTP
+date, or `retry-after-ms`); a wait longer than the cap, or past the caller's
+deadline, fails at once, saying so. Answers are read with a size cap, and
+credentials only ever go to the API's own origin: redirects of a submission to
+another origin are refused rather than followed with the prompt.
 """
 
 from __future__ import annotations
 
 import email.utils
+import json
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
 from framecast import __version__
-from framecast.errors import AuthError, ProviderError, ProviderUnavailable, RequestRejected
+from framecast.errors import (
+    AuthError,
+    ConfigError,
+    ProviderError,
+    ProviderUnavailable,
+    RequestRejected,
+)
+from framecast.untrusted import clean, mask_url, strip_userinfo
 
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "DELETE", "PUT"})
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
 DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=60.0, write=60.0, pool=10.0)
-MAX_RETRY_AFTER = 60.0
+MAX_JSON_BYTES = 16 * 1024 * 1024
+MAX_HOPS = 5
 
 
-def retry_after(response: httpx.Response) -> float | None:
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    max_retries: int = 3
+    base_delay: float = 0.5
+    max_delay: float = 8.0  # the longest backoff between two attempts
+    max_wait: float = 60.0  # the longest Retry-After honoured; a longer one fails at once
+
+    def backoff(self, attempt: int) -> float:
+        delay = min(self.max_delay, self.base_delay * 2.0**attempt)
+        return delay * random.uniform(0.75, 1.25)
+
+
+def retry_after(headers: Mapping[str, str], now: float | None = None) -> float | None:
     """Seconds the server asked us to wait (retry-after-ms, Retry-After seconds or date)."""
-    millis = response.headers.get("retry-after-ms")
+    millis = headers.get("retry-after-ms")
     if millis is not None:
         try:
             return max(0.0, float(millis) / 1000)
         except ValueError:
             pass
-    value = response.headers.get("retry-after")
-    if value is None:
+    value = headers.get("retry-after")
+    if value is None or not value.strip():
         return None
     try:
         return max(0.0, float(value))
     except ValueError:
-        parsed = email.utils.parsedate_to_datetime(value) if value.strip() else None
-        return None if parsed is None else max(0.0, float(parsed.timestamp()) - time.time())
-
-
-class RetryTransport(httpx.BaseTransport):
-    def __init__(
-        self,
-        wrapped: httpx.BaseTransport,
-        *,
-        max_retries: int = 3,
-        base_delay: float = 0.5,
-        max_delay: float = 8.0,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self._wrapped = wrapped
-        self.max_retries = max_retries
-        self.base_delay = base_delay
-        self.max_delay = max_delay
-        self._sleep = sleep
-
-    def _backoff(self, attempt: int) -> float:
-        delay = min(self.max_delay, self.base_delay * 2.0**attempt)
-        return delay * random.uniform(0.75, 1.25)
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        idempotent = request.method in IDEMPOTENT or "idempotency-key" in request.headers
-        attempt = 0
-        while True:
-            try:
-                response = self._wrapped.handle_request(request)
-            except (httpx.ConnectError, httpx.ConnectTimeout):
-                # No connection, so nothing was sent: safe to retry any method.
-                if attempt >= self.max_retries:
-                    raise
-            except (
-                httpx.ReadTimeout,
-                httpx.WriteTimeout,
-                httpx.RemoteProtocolError,
-                httpx.ReadError,
-            ):
-                if not idempotent or attempt >= self.max_retries:
-                    raise
-            else:
-                retryable = response.status_code == 429 or (
-                    idempotent and response.status_code in RETRY_STATUSES
-                )
-                if not retryable or attempt >= self.max_retries:
-                    return response
-                wait = retry_after(response)
-                response.close()
-                if wait is not None:
-                    self._sleep(min(wait, MAX_RETRY_AFTER))
-                    attempt += 1
-                    continue
-            self._sleep(self._backoff(attempt))
-            attempt += 1
-
-    def close(self) -> None:
-        self._wrapped.close()
-
-
-@contextmanager
-def network_errors(action: str, place: str) -> Iterator[None]:
-    """httpx's transport failures (after any retries) as framecast's ProviderUnavailable."""
+        pass
     try:
-        yield
-    except httpx.TimeoutException as exc:
-        raise ProviderUnavailable(f"{action} timed out ({exc}).") from None
-    except httpx.TransportError as exc:
+        parsed = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return max(0.0, parsed.timestamp() - (time.time() if now is None else now))
+
+
+@dataclass(slots=True)
+class Answer:
+    """A provider's answer: status, headers and the JSON it held (None for an empty body)."""
+
+    status: int
+    headers: httpx.Headers
+    data: Any = None
+    raw: bytes = field(default=b"", repr=False)
+
+
+class MalformedAnswer(ProviderUnavailable):
+    """A 2xx answer whose body is not the JSON it should be."""
+
+
+def sent_and_lost(error: BaseException) -> bool:
+    """Whether a request may have reached the server although no usable answer came back."""
+    return bool(getattr(error, "may_have_acted", False))
+
+
+def _cut(text: str, limit: int = 300) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def read_capped(response: httpx.Response, limit: int = MAX_JSON_BYTES) -> bytes:
+    """The (decoded) body, refusing to hold more than `limit` bytes of it."""
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
         raise ProviderUnavailable(
-            f"Could not reach {place}: {exc or type(exc).__name__}.",
-            hint="Check the base URL and your network connection.",
-        ) from None
+            f"{response.url.host} answered with {int(declared) / 2**20:.0f} MiB, "
+            f"more than the {limit // 2**20} MiB framecast reads from an API answer."
+        )
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_bytes():
+        size += len(chunk)
+        if size > limit:
+            raise ProviderUnavailable(
+                f"{response.url.host} answered with more than the {limit // 2**20} MiB "
+                "framecast reads from an API answer; it stopped reading."
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _same_origin(a: httpx.URL, b: httpx.URL) -> bool:
+    return (a.scheme, a.host, a.port) == (b.scheme, b.host, b.port)
 
 
 def origin(url: str | httpx.URL) -> tuple[str, str, int | None]:
@@ -135,18 +150,26 @@ class ApiClient:
         *,
         auth_headers: dict[str, str] | None = None,
         transport: httpx.BaseTransport | None = None,
-        max_retries: int = 3,
+        retry: RetryPolicy | None = None,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
         auth_hint: str | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.shown_url = mask_url(strip_userinfo(self.base_url))
         self.auth_hint = auth_hint
-        inner = transport if transport is not None else httpx.HTTPTransport()
-        retrying = RetryTransport(inner, max_retries=max_retries)
+        self.retry = retry or RetryPolicy()
+        self.deadline: float | None = None  # a clock() value; waits past it fail at once
+        self._sleep = sleep
+        self._clock = clock
+        # Whatever a server echoes back, the key never reaches the screen.
+        self._secrets = [
+            value.partition(" ")[2] or value for value in (auth_headers or {}).values() if value
+        ]
         common: dict[str, Any] = {
-            "transport": retrying,
+            "transport": transport if transport is not None else httpx.HTTPTransport(),
             "timeout": timeout,
-            "follow_redirects": True,
             "headers": {"user-agent": f"framecast/{__version__}"},
         }
         self._api = httpx.Client(base_url=self.base_url + "/", **common)
@@ -157,43 +180,242 @@ class ApiClient:
         self._api.close()
         self._bare.close()
 
-    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        """Send a request to the API; any non-2xx answer raises the matching ProviderError."""
-        with network_errors(f"{method} {self.base_url}/{path.lstrip('/')}", self.base_url):
-            response = self._api.request(method, path.lstrip("/"), **kwargs)
-        if response.is_error:
-            raise self._error(response)
-        return response
+    def scrub(self, text: str) -> str:
+        for secret in self._secrets:
+            if len(secret) >= 4:
+                text = text.replace(secret, "***")
+        return clean(text)
 
-    def _error(self, response: httpx.Response) -> ProviderError:
-        error = ProviderError.from_response(response)
+    # -- requests to the API ----------------------------------------------------
+
+    def request(self, method: str, path: str, *, expect_json: bool = True, **kwargs: Any) -> Answer:
+        """Send a request to the API, retrying where that is safe; non-2xx raises ProviderError.
+
+        Errors raised after the request may have reached the server carry
+        `may_have_acted = True`: for a submission, the job may exist.
+        """
+        headers = {k.lower(): v for k, v in (kwargs.pop("headers", None) or {}).items()}
+        idempotent = method in IDEMPOTENT or "idempotency-key" in headers
+        where = f"{method} {self.shown_url}/{path.lstrip('/')}"
+        attempt = 0
+        maybe_acted = False
+        while True:
+            try:
+                return self._exchange(method, path, headers, expect_json, **kwargs)
+            except _Retryable as failure:
+                maybe_acted = maybe_acted or not failure.unsent
+                if attempt >= self.retry.max_retries or not (idempotent or failure.unsent):
+                    failure.error.may_have_acted = maybe_acted
+                    raise failure.error from None
+                wait = failure.wait
+            except ProviderError as error:
+                refused = isinstance(error, RequestRejected | AuthError)
+                error.may_have_acted = maybe_acted or not (idempotent or refused)
+                raise
+            try:
+                self._pause(wait if wait is not None else self.retry.backoff(attempt), where)
+            except ProviderError as error:
+                error.may_have_acted = maybe_acted
+                raise
+            attempt += 1
+
+    def _pause(self, seconds: float, where: str) -> None:
+        if seconds > self.retry.max_wait:
+            raise ProviderUnavailable(
+                f"{where}: the server asked to retry after {seconds:.0f} s, longer than "
+                f"framecast waits ({self.retry.max_wait:.0f} s).",
+                hint="Try again later, or raise --max-retry-wait.",
+            )
+        if self.deadline is not None and self._clock() + seconds > self.deadline:
+            left = max(0.0, self.deadline - self._clock())
+            raise ProviderUnavailable(
+                f"{where}: the server asked to retry after {seconds:.0f} s, "
+                f"but only {left:.0f} s of the timeout are left."
+            )
+        self._sleep(seconds)
+
+    def _exchange(
+        self, method: str, path: str, headers: dict[str, str], expect_json: bool, **kwargs: Any
+    ) -> Answer:
+        """One attempt: send, follow what may be followed, read the answer within its cap."""
+        request = self._api.build_request(method, path.lstrip("/"), headers=headers, **kwargs)
+        hops = 0
+        while True:
+            response = self._send(request)
+            try:
+                if response.status_code not in REDIRECTS or "location" not in response.headers:
+                    return self._read(response, expect_json)
+                request = self._redirected(request, response, hops)
+                hops += 1
+            finally:
+                response.close()
+
+    def _send(self, request: httpx.Request) -> httpx.Response:
+        client = self._api if _same_origin(request.url, httpx.URL(self.base_url)) else self._bare
+        try:
+            return client.send(request, stream=True)
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            raise _Retryable(
+                ProviderUnavailable(
+                    f"Could not connect to {self.shown_url} ({self.scrub(str(exc)) or 'refused'}).",
+                    hint="Check the base URL and your network connection. Nothing was sent.",
+                ),
+                unsent=True,
+            ) from None
+        except httpx.TimeoutException as exc:
+            raise _Retryable(
+                ProviderUnavailable(
+                    f"{request.method} {mask_url(str(request.url))} got no answer in time "
+                    f"({type(exc).__name__})."
+                )
+            ) from None
+        except httpx.TransportError as exc:
+            raise _Retryable(
+                ProviderUnavailable(
+                    f"The connection to {self.shown_url} broke after the request was sent "
+                    f"({self.scrub(str(exc)) or type(exc).__name__})."
+                )
+            ) from None
+
+    def _redirected(
+        self, request: httpx.Request, response: httpx.Response, hops: int
+    ) -> httpx.Request:
+        target = request.url.join(response.headers["location"])
+        keeps_body = response.status_code in (307, 308)
+        if request.method not in IDEMPOTENT and not (
+            keeps_body and _same_origin(target, request.url)
+        ):
+            raise ConfigError(
+                f"{self.shown_url} redirected the {request.method} to "
+                f"{mask_url(str(target.copy_with(query=None)))}; framecast does not forward a "
+                "submission elsewhere.",
+                hint="Nothing was created there. Point --base-url at the final address.",
+            )
+        if hops >= MAX_HOPS:
+            raise ProviderUnavailable(f"{self.shown_url} redirected more than {MAX_HOPS} times.")
+        method = request.method if keeps_body or request.method == "HEAD" else "GET"
+        headers = dict(request.headers)
+        headers.pop("host", None)
+        if not _same_origin(target, request.url):
+            headers.pop("authorization", None)
+            headers.pop("x-api-key", None)
+        body = request.content if method == request.method else None
+        if body is None:
+            headers.pop("content-length", None)
+            headers.pop("content-type", None)
+        return httpx.Request(method, target, headers=headers, content=body)
+
+    def _read(self, response: httpx.Response, expect_json: bool) -> Answer:
+        try:
+            raw = read_capped(response)
+        except httpx.TransportError as exc:
+            raise _Retryable(
+                ProviderUnavailable(
+                    f"The answer from {self.shown_url} was cut off "
+                    f"({self.scrub(str(exc)) or type(exc).__name__})."
+                )
+            ) from None
+        if response.is_error:
+            error = self._error(response, raw)
+            if response.status_code in RETRY_STATUSES:
+                # 429 and 408 say the request was not taken up, so it was not acted on.
+                unsent = response.status_code in (408, 429)
+                raise _Retryable(error, unsent=unsent, wait=retry_after(response.headers))
+            raise error
+        data: Any = None
+        if raw.strip():
+            try:
+                data = json.loads(raw)
+            except (UnicodeDecodeError, ValueError):
+                if expect_json:
+                    kind = response.headers.get("content-type", "no content type").split(";")[0]
+                    raise _Retryable(
+                        MalformedAnswer(
+                            f"{self.shown_url} answered {response.status_code} with something "
+                            f"that is not JSON ({self.scrub(kind)}, {len(raw)} bytes: "
+                            f"{self.scrub(_cut(raw[:200].decode('utf-8', 'replace'), 80))!r})."
+                        )
+                    ) from None
+        elif expect_json and response.status_code != 204:
+            raise _Retryable(
+                MalformedAnswer(
+                    f"{self.shown_url} answered {response.status_code} with an empty body."
+                )
+            )
+        return Answer(response.status_code, response.headers, data, raw)
+
+    def _error(self, response: httpx.Response, raw: bytes) -> ProviderError:
+        loaded = httpx.Response(
+            response.status_code,
+            headers=[
+                (k, v) for k, v in response.headers.items() if k.lower() != "content-encoding"
+            ],
+            content=raw,
+            request=response.request,
+        )
+        error = ProviderError.from_response(loaded)
+        error.message = self.scrub(error.message)
+        error.body = None if error.body is None else self.scrub(error.body)
         if isinstance(error, AuthError) and self.auth_hint:
             error.hint = self.auth_hint
         return error
+
+    # -- downloads ---------------------------------------------------------------
 
     @contextmanager
     def stream(
         self, url: str, *, authenticated: bool, headers: dict[str, str] | None = None
     ) -> Iterator[httpx.Response]:
-        """Stream an absolute URL; credentials only when asked for and on the API's origin."""
+        """Stream an absolute URL (GET); credentials only when asked for and on the API's origin.
+
+        A non-2xx answer raises its ProviderError; a signed link that is refused
+        (401/403/410) raises `LinkRefused`, so the caller can fetch a fresh one.
+        """
         same_origin = origin(url) == origin(self.base_url)
         client = self._api if authenticated and same_origin else self._bare
         host = httpx.URL(url).host
-        with (
-            network_errors(f"Download from {host}", host),
-            client.stream("GET", url, headers=headers) as response,
-        ):
-            if response.is_error:
-                response.read()
-                error = self._error(response)
-                if not authenticated and response.status_code in (401, 403):
-                    # A signed link, not the API key, was refused: most often it expired.
-                    error = RequestRejected(
-                        error.message,
-                        status=error.status,
-                        code=error.code,
-                        hint="The signed download link was refused; it may have expired. "
-                        "`framecast download ID` asks the provider for a fresh one.",
-                    )
-                raise error
-            yield response
+        try:
+            with client.stream("GET", url, headers=headers, follow_redirects=True) as response:
+                if response.is_error:
+                    try:
+                        raw = read_capped(response, 64 * 1024)
+                    except (ProviderUnavailable, httpx.TransportError):
+                        raw = b""
+                    error = self._error(response, raw)
+                    if not authenticated and response.status_code in (401, 403, 410):
+                        raise LinkRefused(
+                            error.message,
+                            status=error.status,
+                            code=error.code,
+                            hint="The signed download link was refused; it has probably expired. "
+                            "`framecast download ID` asks the provider for a fresh one.",
+                        )
+                    raise error
+                yield response
+        except httpx.TimeoutException as exc:
+            raise TransferBroken(
+                f"The download from {host} stalled ({type(exc).__name__})."
+            ) from None
+        except httpx.TransportError as exc:
+            reason = self.scrub(str(exc)) or type(exc).__name__
+            raise TransferBroken(f"The download from {host} broke off ({reason}).") from None
+
+
+class LinkRefused(RequestRejected):
+    """A signed output link was refused (expired, most often); a fresh one may work."""
+
+
+class TransferBroken(ProviderUnavailable):
+    """A download's connection failed or broke mid-body; it may be resumed."""
+
+
+class _Retryable(Exception):
+    """An attempt that failed in a way a retry might cure (if retrying is safe)."""
+
+    def __init__(
+        self, error: ProviderError, *, unsent: bool = False, wait: float | None = None
+    ) -> None:
+        super().__init__(error.message)
+        self.error = error
+        self.unsent = unsent
+        self.wait = wait

@@ -1,28 +1,28 @@
-"""The job loop: prepare, submit, wait, download, with the journal kept current at every step."""
+"""Before a job exists: a request checked, normalised and priced, and its fingerprint.
+
+The run itself (submit, wait, deliver, and what happens on every way out) is jobrun.py.
+"""
 
 from __future__ import annotations
 
 import base64
+import hashlib
+import json
 import mimetypes
-import time
-import uuid
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from framecast import catalog, pricing
-from framecast.domain import Job, JobRequest
-from framecast.errors import BudgetExceeded, FramecastError, ProviderUnavailable, UsageError
-from framecast.journal import Journal
+from framecast.domain import JobRequest
+from framecast.errors import BudgetExceeded, ProviderUnavailable, UsageError
 from framecast.normalise import Adjustment, normalise
-from framecast.polling import PollPolicy, track
-from framecast.saving import save_stream
+from framecast.untrusted import strip_userinfo
 
 if TYPE_CHECKING:
     from framecast.catalog import ModelInfo
-    from framecast.providers.base import Provider, Variant
+    from framecast.providers.base import Provider
 
 URL_PREFIXES = ("https://", "http://", "data:")
 MAX_N = 4
@@ -40,7 +40,13 @@ class Prepared:
 def _inline(path: str, limit: int, provider: str) -> str:
     """A local file as a data: URI, for providers that take no uploads."""
     file = Path(path)
-    size = file.stat().st_size
+    try:
+        size = file.stat().st_size
+        content = file.read_bytes() if size <= limit else b""
+    except OSError as error:
+        raise UsageError(
+            f"Cannot read {file}: {error.strerror or error}.", hint="Nothing was sent."
+        ) from None
     if size > limit:
         raise UsageError(
             f"{file.name} is {size / 1e6:.1f} MB; "
@@ -48,7 +54,7 @@ def _inline(path: str, limit: int, provider: str) -> str:
             hint="Host the file and pass its https URL instead.",
         )
     kind = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
-    return f"data:{kind};base64,{base64.b64encode(file.read_bytes()).decode('ascii')}"
+    return f"data:{kind};base64,{base64.b64encode(content).decode('ascii')}"
 
 
 def prepare(
@@ -112,53 +118,34 @@ def prepare(
     return Prepared(effective, info, shape.adjustments)
 
 
-def submit(
-    provider: Provider, prepared: Prepared, journal: Journal, *, extend: str | None = None
-) -> list[Job]:
-    """Submit and journal at once, before anything waits. `n` is emulated where not native.
+def fingerprint(provider: str, base_url: str, request: JobRequest, extend: str | None) -> str:
+    """What makes two submissions the same request: where it goes, and everything it asks for.
 
-    Where the provider deduplicates by key, every submission carries one, so a
-    retried POST cannot create (and bill) a second job. With `extend`, the
-    request continues that finished job instead of starting a new one.
+    Local input files count by their contents, so an edited reference image is
+    a new request even under the same name.
     """
-    request = prepared.request
-    if extend is not None:
-        if request.n != 1:
-            raise UsageError("--extend makes one continuation; drop --n.")
-        created = provider.extend(extend, request)
-        for job in created:
-            journal.record_submission(job, request, provider.base_url, {"extends": extend})
-        return created
-    if provider.capabilities.idempotency and request.idempotency_key is None:
-        request = replace(request, idempotency_key=f"framecast-{uuid.uuid4()}")
-    extra = {"adjustments": [str(a) for a in prepared.adjustments]}
-    if request.n == 1 or provider.capabilities.native_n:
-        created = provider.submit(request)
-        for job in created:
-            journal.record_submission(job, request, provider.base_url, extra)
-        return created
-    key = request.idempotency_key
-    singles = [
-        replace(request, n=1, idempotency_key=key and f"{key}-{i}") for i in range(1, request.n + 1)
-    ]
-    jobs: list[Job] = []
-    errors: list[FramecastError] = []
-    with ThreadPoolExecutor(max_workers=min(MAX_N, len(singles))) as pool:
-        for future in [pool.submit(provider.submit, single) for single in singles]:
-            try:
-                for job in future.result():
-                    journal.record_submission(job, request, provider.base_url, extra)
-                    jobs.append(job)
-            except FramecastError as error:
-                errors.append(error)
-    if errors:
-        errors[
-            0
-        ].hint = (
-            f"{len(jobs)} of {request.n} were submitted: {', '.join(j.id for j in jobs) or 'none'}."
-        )
-        raise errors[0]
-    return jobs
+
+    def media(value: str) -> str:
+        if value.startswith(("https://", "http://")):
+            return value
+        if value.startswith("data:"):
+            return "sha256:" + hashlib.sha256(value.encode()).hexdigest()
+        try:
+            return "sha256:" + hashlib.sha256(Path(value).read_bytes()).hexdigest()
+        except OSError:
+            return value
+
+    record = request.to_record()
+    record["images"] = [media(image) for image in request.images]
+    record["video"] = None if request.video is None else media(request.video)
+    document = {
+        "provider": provider,
+        "base_url": strip_userinfo(base_url).rstrip("/"),
+        "request": record,
+        "extends": extend,
+    }
+    text = json.dumps(document, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def estimate(
@@ -195,76 +182,3 @@ def check_budget(estimate: pricing.Estimate, max_cost: float, *, allow_unpriced:
             f"is above --max-cost {max_cost:.2f}.",
             hint=f"Nothing was sent. Source: {estimate.describe_source()}.",
         )
-
-
-def refresh(provider: Provider, job_id: str, journal: Journal) -> Job:
-    job = provider.get(job_id)
-    journal.update(job, provider.base_url)
-    return job
-
-
-def wait(
-    tracked: Sequence[tuple[Provider, Job]],
-    journal: Journal,
-    *,
-    policy: PollPolicy,
-    deadline: float | None = None,
-    refresh_first: bool = False,
-    on_update: Callable[[Job], None] = lambda job: None,
-    on_trouble: Callable[[Job, ProviderUnavailable], None] = lambda job, error: None,
-    clock: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], None] = time.sleep,
-) -> list[Job]:
-    """Poll every job until it finishes, journaling each change of status or progress."""
-    providers = [provider for provider, _ in tracked]
-    last = [job for _, job in tracked]
-
-    def fetch(index: int, job: Job) -> Job:
-        return providers[index].get(job.id)
-
-    def updated(index: int, job: Job) -> None:
-        before = last[index]
-        last[index] = job
-        if (job.status, job.progress, job.output_url) != (
-            before.status,
-            before.progress,
-            before.output_url,
-        ):
-            journal.update(job, providers[index].base_url)
-        on_update(job)
-
-    return track(
-        last,
-        fetch,
-        policy=policy,
-        deadline=deadline,
-        refresh_first=refresh_first,
-        on_update=updated,
-        on_trouble=lambda index, job, error: on_trouble(job, error),
-        clock=clock,
-        sleep=sleep,
-    )
-
-
-def download(
-    provider: Provider,
-    job: Job,
-    journal: Journal,
-    path: Path,
-    *,
-    variant: Variant = "video",
-    force: bool = False,
-    on_start: Callable[[int | None], None] = lambda total: None,
-    on_bytes: Callable[[int], None] = lambda count: None,
-) -> tuple[Path, int]:
-    """Save a finished job's asset; the video's final path is journaled."""
-    saved, size = save_stream(
-        lambda: provider.open_asset(job, variant),
-        path,
-        force=force,
-        on_start=on_start,
-        on_bytes=on_bytes,
-    )
-    if variant == "video":
-        journal.set_output(job, provider.base_url, saved, size)
-    return saved, size

@@ -1,24 +1,44 @@
-"""The local job journal: every submitted job, recorded before waiting starts.
+"""The local job journal: every submission, recorded before it is sent.
 
 A SQLite file in framecast's data directory (WAL, so several framecast
 processes can share it), updated on every status change. It is what lets
 `status`, `wait` and `download` work after the terminal that submitted a job
 was closed, and what `@last` / `@N` refer to. It never holds credentials.
+
+An entry is born `submitting` (with the request's fingerprint and idempotency
+key) before the POST goes out; the answer turns it into the job. When the
+answer is ambiguous (the job may or may not exist), the entry becomes
+`unknown` until `framecast sync` finds out. Ids a gateway used for the job
+later are kept as aliases, never adopted.
+
+Every SQLite failure surfaces as JournalError (exit 9) naming the file.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sqlite3
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from framecast.domain import Job, JobError, JobRequest, JobStatus, normalise_status
-from framecast.errors import UsageError
+from framecast.errors import LocalIOError, UsageError
+from framecast.untrusted import strip_userinfo
 
 FILE_NAME = "journal.sqlite3"
+SUBMITTING, UNKNOWN = "submitting", "unknown"
+PENDING = (SUBMITTING, UNKNOWN)
+# Entries whose fingerprint blocks a second submission of the same request.
+IN_FLIGHT = (SUBMITTING, UNKNOWN, JobStatus.QUEUED.value, JobStatus.IN_PROGRESS.value)
+MAX_ALIASES = 8
+_LOCAL_PREFIX = "local-"
 
 # Append-only: each entry moves the schema one version on (PRAGMA user_version).
 MIGRATIONS: list[str] = [
@@ -52,12 +72,25 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX jobs_by_id ON jobs (id);
     """,
+    """
+    ALTER TABLE jobs ADD COLUMN fingerprint TEXT;
+    ALTER TABLE jobs ADD COLUMN idempotency_key TEXT;
+    ALTER TABLE jobs ADD COLUMN aliases TEXT;
+    ALTER TABLE jobs ADD COLUMN imported INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE jobs ADD COLUMN owner_pid INTEGER;
+    ALTER TABLE jobs ADD COLUMN detail TEXT;
+    CREATE INDEX jobs_by_fingerprint ON jobs (fingerprint);
+    """,
 ]
+
+
+class JournalError(LocalIOError):
+    """The journal could not be opened, read or written."""
 
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """One journaled job: the last view of it, and where its output went."""
+    """One journaled job (or submission): the last view of it, and where its output went."""
 
     seq: int
     provider: str
@@ -68,14 +101,45 @@ class Entry:
     job: Job
     output_path: str | None
     output_bytes: int | None
+    state: str = "queued"  # a JobStatus value, or submitting / unknown
+    fingerprint: str | None = None
+    idempotency_key: str | None = None
+    aliases: tuple[str, ...] = ()
+    imported: bool = False
+    owner_pid: int | None = None
+    detail: str | None = None  # why a submission's outcome is unknown
 
     @property
     def id(self) -> str:
         return self.job.id
 
+    @property
+    def pending(self) -> bool:
+        """A submission without a job yet: being sent, or with an unknown outcome."""
+        return self.state in PENDING
+
+    @property
+    def orphaned(self) -> bool:
+        """`submitting`, but the process sending it is gone: in effect `unknown`."""
+        return self.state == SUBMITTING and not _alive(self.owner_pid)
+
+
+def _alive(pid: int | None) -> bool:
+    if pid is None:
+        return False
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # it exists, but belongs to someone else
+    return True
+
 
 def _entry(row: sqlite3.Row) -> Entry:
-    status = normalise_status(row["status"]) or JobStatus.IN_PROGRESS
+    status = normalise_status(row["status"]) or JobStatus.QUEUED
     error = None
     if row["error_message"] is not None or row["error_code"] is not None:
         error = JobError(row["error_code"], row["error_message"] or "")
@@ -97,16 +161,28 @@ def _entry(row: sqlite3.Row) -> Entry:
         cost_estimate=row["cost_estimate"],
         currency=row["currency"],
     )
+    try:
+        request = json.loads(row["request"])
+        aliases = tuple(json.loads(row["aliases"] or "[]"))
+    except ValueError:
+        request, aliases = {}, ()
     return Entry(
         seq=row["seq"],
         provider=row["provider"],
         base_url=row["base_url"],
-        request=json.loads(row["request"]),
+        request=request if isinstance(request, dict) else {},
         submitted_at=row["submitted_at"],
         updated_at=row["updated_at"],
         job=job,
         output_path=row["output_path"],
         output_bytes=row["output_bytes"],
+        state=row["status"],
+        fingerprint=row["fingerprint"],
+        idempotency_key=row["idempotency_key"],
+        aliases=tuple(str(a) for a in aliases),
+        imported=bool(row["imported"]),
+        owner_pid=row["owner_pid"],
+        detail=row["detail"],
     )
 
 
@@ -130,15 +206,42 @@ def _job_columns(job: Job) -> dict[str, Any]:
     }
 
 
+def private_dir(path: Path) -> None:
+    """Create `path` (and parents) readable by the user only; tighten it if it exists."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o700)
+
+
+def private_file(path: Path) -> None:
+    """Make sure `path` exists and is readable and writable by the user only."""
+    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        if os.fstat(fd).st_mode & 0o077:
+            os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+
+
 class Journal:
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+    def __init__(self, path: Path, *, busy_seconds: float = 30.0) -> None:
         self.path = path
-        self._db = sqlite3.connect(path, timeout=30, isolation_level=None)
+        self._busy = busy_seconds
+        try:
+            private_dir(path.parent)
+            private_file(path)
+            self._db = sqlite3.connect(path, timeout=busy_seconds, isolation_level=None)
+        except OSError as exc:
+            raise JournalError.from_os(exc, action="open the journal", path=path) from None
+        except sqlite3.Error as exc:
+            raise self._failure(exc) from None
         self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._migrate()
+        with self._errors():
+            # The busy timeout does not cover changing the journal mode, and 50
+            # processes opening a fresh journal at once do collide there.
+            self._patiently(lambda: self._db.execute("PRAGMA journal_mode=WAL"))
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._patiently(self._migrate)
 
     @classmethod
     def open_default(cls) -> Journal:
@@ -154,6 +257,52 @@ class Journal:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    # -- failures --------------------------------------------------------------
+
+    def _failure(self, exc: sqlite3.Error) -> JournalError:
+        reason = str(exc) or type(exc).__name__
+        if isinstance(exc, sqlite3.DatabaseError) and (
+            "not a database" in reason or "malformed" in reason
+        ):
+            return JournalError(
+                f"The journal {self.path} is damaged ({reason}).",
+                hint=f"Move it aside and framecast starts a new one: "
+                f"mv '{self.path}' '{self.path}.broken'",
+            )
+        return JournalError(
+            f"Could not use the journal {self.path}: {reason}.",
+            hint="Check the file's permissions and the free disk space "
+            "(FRAMECAST_DATA_DIR moves it).",
+        )
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise self._failure(exc) from None
+        except OSError as exc:
+            raise JournalError.from_os(exc, action="use the journal", path=self.path) from None
+
+    def _patiently(self, step: Any) -> None:
+        deadline = time.monotonic() + self._busy
+        pause = 0.01
+        while True:
+            try:
+                step()
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+                if time.monotonic() > deadline:
+                    raise
+            time.sleep(pause)
+            pause = min(0.25, pause * 2)
+
+    def _execute(self, sql: str, params: Any = ()) -> sqlite3.Cursor:
+        with self._errors():
+            return self._db.execute(sql, params)
 
     def _migrate(self) -> None:
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
@@ -172,22 +321,98 @@ class Journal:
             self._db.execute("ROLLBACK")
             raise
 
-    def record_submission(
-        self, job: Job, request: JobRequest, base_url: str, extra: dict[str, Any] | None = None
+    # -- writing ---------------------------------------------------------------
+
+    def begin_submission(
+        self,
+        *,
+        provider: str,
+        base_url: str,
+        request: JobRequest,
+        fingerprint: str,
+        idempotency_key: str | None,
+        extra: dict[str, Any] | None = None,
+    ) -> int:
+        """Record a submission about to be sent; returns its sequence number."""
+        now = time.time()
+        columns = {
+            "id": f"{_LOCAL_PREFIX}{uuid.uuid4().hex[:16]}",
+            "provider": provider,
+            "base_url": strip_userinfo(base_url),
+            "model": request.model,
+            "prompt": request.prompt,
+            "request": json.dumps(request.to_record() | (extra or {})),
+            "status": SUBMITTING,
+            "seconds": request.seconds,
+            "size": request.size,
+            "submitted_at": now,
+            "updated_at": now,
+            "fingerprint": fingerprint,
+            "idempotency_key": idempotency_key,
+            "owner_pid": os.getpid(),
+        }
+        names = ", ".join(columns)
+        marks = ", ".join(f":{name}" for name in columns)
+        cursor = self._execute(f"INSERT INTO jobs ({names}) VALUES ({marks})", columns)
+        return int(cursor.lastrowid or 0)
+
+    def complete_submission(self, seq: int, job: Job) -> None:
+        """The submission recorded as `seq` created `job`.
+
+        A keyed replay answers with a job the journal may already hold: then that
+        entry is brought up to date and the submission's own entry is dropped.
+        """
+        pending = self.get_seq(seq)
+        if pending is not None and self.get(job.provider, pending.base_url, job.id) is not None:
+            self._execute("DELETE FROM jobs WHERE seq = ?", (seq,))
+            self.update(job, pending.base_url)
+            return
+        columns = {k: v for k, v in _job_columns(job).items() if v is not None}
+        columns |= {"id": job.id, "updated_at": time.time(), "detail": None, "seq": seq}
+        sets = ", ".join(f"{name} = :{name}" for name in columns if name != "seq")
+        self._execute(f"UPDATE jobs SET {sets} WHERE seq = :seq", columns)
+
+    def add_job(
+        self,
+        job: Job,
+        base_url: str,
+        *,
+        request: dict[str, Any],
+        fingerprint: str | None = None,
+        imported: bool = False,
     ) -> None:
+        """A further job of one submission (native n), or one found at the provider (imported)."""
         now = time.time()
         columns = {
             **_job_columns(job),
             "id": job.id,
             "provider": job.provider,
-            "base_url": base_url,
-            "request": json.dumps(request.to_record() | (extra or {})),
-            "submitted_at": now,
+            "base_url": strip_userinfo(base_url),
+            "request": json.dumps(request),
+            "submitted_at": job.created_at if imported and job.created_at else now,
             "updated_at": now,
+            "fingerprint": fingerprint,
+            "imported": int(imported),
         }
         names = ", ".join(columns)
         marks = ", ".join(f":{name}" for name in columns)
-        self._db.execute(f"INSERT OR REPLACE INTO jobs ({names}) VALUES ({marks})", columns)
+        self._execute(f"INSERT OR IGNORE INTO jobs ({names}) VALUES ({marks})", columns)
+
+    def record_submission(
+        self, job: Job, request: JobRequest, base_url: str, extra: dict[str, Any] | None = None
+    ) -> None:
+        """A job that already exists, recorded whole (tests, and jobs made without a POST)."""
+        self.add_job(job, base_url, request=request.to_record() | (extra or {}))
+
+    def mark_unknown(self, seq: int, detail: str) -> None:
+        self._execute(
+            "UPDATE jobs SET status = ?, detail = ?, updated_at = ? WHERE seq = ?",
+            (UNKNOWN, detail, time.time(), seq),
+        )
+
+    def forget(self, seq: int) -> None:
+        """Drop a submission that certainly created nothing (refused, never sent)."""
+        self._execute(f"DELETE FROM jobs WHERE seq = ? AND status IN {PENDING!r}", (seq,))
 
     def update(self, job: Job, base_url: str) -> None:
         """Store the latest view of a job; fields the provider stopped sending are kept."""
@@ -195,40 +420,98 @@ class Journal:
         columns["status"] = job.status.value
         columns["updated_at"] = time.time()
         sets = ", ".join(f"{name} = :{name}" for name in columns)
-        self._db.execute(
+        self._execute(
             f"UPDATE jobs SET {sets} WHERE provider = :p AND base_url = :b AND id = :i",
-            {**columns, "p": job.provider, "b": base_url, "i": job.id},
+            {**columns, "p": job.provider, "b": strip_userinfo(base_url), "i": job.id},
         )
+        if job.server_id:
+            self.add_alias(job.provider, base_url, job.id, job.server_id)
+
+    def add_alias(self, provider: str, base_url: str, job_id: str, alias: str) -> None:
+        """Another id a server used for this job; kept for lookups, never used in requests."""
+        entry = self.get(provider, base_url, job_id)
+        if entry is None or alias in entry.aliases or alias == job_id:
+            return
+        aliases = [*entry.aliases, alias][-MAX_ALIASES:]
+        self._execute("UPDATE jobs SET aliases = ? WHERE seq = ?", (json.dumps(aliases), entry.seq))
 
     def set_output(self, entry_job: Job, base_url: str, path: Path, size: int) -> None:
-        self._db.execute(
+        self._execute(
             "UPDATE jobs SET output_path = ?, output_bytes = ?, updated_at = ?"
             " WHERE provider = ? AND base_url = ? AND id = ?",
-            (str(path.absolute()), size, time.time(), entry_job.provider, base_url, entry_job.id),
+            (
+                str(path.absolute()),
+                size,
+                time.time(),
+                entry_job.provider,
+                strip_userinfo(base_url),
+                entry_job.id,
+            ),
         )
 
-    def find(self, job_id: str) -> Entry | None:
-        row = self._db.execute(
-            "SELECT * FROM jobs WHERE id = ? ORDER BY seq DESC LIMIT 1", (job_id,)
-        ).fetchone()
+    # -- reading ---------------------------------------------------------------
+
+    def _one(self, sql: str, params: Any = ()) -> Entry | None:
+        row = self._execute(sql, params).fetchone()
         return None if row is None else _entry(row)
+
+    def find(self, job_id: str) -> Entry | None:
+        """The newest entry with this id, or with it among its aliases."""
+        found = self._one("SELECT * FROM jobs WHERE id = ? ORDER BY seq DESC LIMIT 1", (job_id,))
+        if found is not None or '"' in job_id:
+            return found
+        return self._one(
+            "SELECT * FROM jobs WHERE aliases LIKE ? ESCAPE '\\' ORDER BY seq DESC LIMIT 1",
+            ('%"' + job_id.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + '"%',),
+        )
 
     def get(self, provider: str, base_url: str, job_id: str) -> Entry | None:
-        row = self._db.execute(
+        return self._one(
             "SELECT * FROM jobs WHERE provider = ? AND base_url = ? AND id = ?",
-            (provider, base_url, job_id),
-        ).fetchone()
-        return None if row is None else _entry(row)
+            (provider, strip_userinfo(base_url), job_id),
+        )
+
+    def get_seq(self, seq: int) -> Entry | None:
+        return self._one("SELECT * FROM jobs WHERE seq = ?", (seq,))
 
     def recent(self, limit: int = 20) -> list[Entry]:
-        rows = self._db.execute("SELECT * FROM jobs ORDER BY seq DESC LIMIT ?", (limit,)).fetchall()
+        rows = self._execute("SELECT * FROM jobs ORDER BY seq DESC LIMIT ?", (limit,)).fetchall()
         return [_entry(row) for row in rows]
 
+    def pending(self) -> list[Entry]:
+        """Submissions without a job yet (oldest first)."""
+        rows = self._execute(
+            f"SELECT * FROM jobs WHERE status IN {PENDING!r} ORDER BY seq"
+        ).fetchall()
+        return [_entry(row) for row in rows]
+
+    def unknown(self) -> list[Entry]:
+        """Submissions whose outcome nobody knows: `unknown`, or `submitting` by a process
+        that is gone."""
+        return [e for e in self.pending() if e.state == UNKNOWN or e.orphaned]
+
+    def same_request(self, fingerprint: str) -> list[Entry]:
+        """Entries made from the same request, newest first."""
+        rows = self._execute(
+            "SELECT * FROM jobs WHERE fingerprint = ? ORDER BY seq DESC", (fingerprint,)
+        ).fetchall()
+        return [_entry(row) for row in rows]
+
+    def known_ids(self, provider: str, base_url: str) -> set[str]:
+        """Every id (and alias) the journal holds for one provider endpoint."""
+        rows = self._execute(
+            "SELECT id, aliases FROM jobs WHERE provider = ? AND base_url = ?",
+            (provider, strip_userinfo(base_url)),
+        ).fetchall()
+        known: set[str] = set()
+        for row in rows:
+            known.add(row["id"])
+            with contextlib.suppress(ValueError):
+                known.update(str(a) for a in json.loads(row["aliases"] or "[]"))
+        return known
+
     def nth_recent(self, n: int) -> Entry | None:
-        row = self._db.execute(
-            "SELECT * FROM jobs ORDER BY seq DESC LIMIT 1 OFFSET ?", (n - 1,)
-        ).fetchone()
-        return None if row is None else _entry(row)
+        return self._one("SELECT * FROM jobs ORDER BY seq DESC LIMIT 1 OFFSET ?", (n - 1,))
 
     def resolve(self, ref: str) -> Entry | None:
         """The entry a job reference names: `@last`, `@N` (1 = most recent) or an id.
@@ -246,7 +529,7 @@ class Journal:
             )
         entry = self.nth_recent(n)
         if entry is None:
-            count = self._db.execute("SELECT COUNT(*) FROM jobs").fetchone()[0]
+            count = self._execute("SELECT COUNT(*) FROM jobs").fetchone()[0]
             raise UsageError(
                 f"{ref} does not exist: the journal holds {count} job(s).",
                 hint="Run `framecast status` to list recent jobs.",

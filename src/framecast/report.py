@@ -10,6 +10,7 @@ from framecast.domain import Job, JobStatus
 
 if TYPE_CHECKING:
     from framecast.catalog import ModelInfo
+    from framecast.journal import Entry
     from framecast.pricing import Estimate
 
 
@@ -82,6 +83,16 @@ def status_phrase(job: Job) -> str:
     if job.progress is not None and not job.finished:
         words += f" {job.progress}%"
     return words
+
+
+def entry_phrase(entry: Entry) -> str:
+    """A journal entry's state for the `status` table; an unknown outcome stands out."""
+    if entry.state == "unknown" or entry.orphaned:
+        return "UNKNOWN: run framecast sync"
+    if entry.state == "submitting":
+        return "submitting"
+    phrase = status_phrase(entry.job)
+    return phrase + " (imported)" if entry.imported else phrase
 
 
 def expiry_warning(job: Job, now: float) -> str | None:

@@ -1,9 +1,10 @@
-"""Saving downloaded assets: planned names and templates, no silent overwrites, whole files only.
+"""Where saved assets go: default names, `-o` files, directories and templates, and sidecars.
 
-Bytes go to `<name>.part` beside the target and are moved into place only when
-complete, so a reader never sees half a video. Without `force`, an existing
-file is never replaced: the next free name (`clip-1.mp4`, `clip-2.mp4`, ...) is
-taken instead, decided atomically at the moment of the move.
+Ids, model names and prompts come from servers and users; every value put into
+a file name goes through `untrusted.name_part` (no separators, no `..`), and
+the final path must lie inside the folder the user chose (else exit 2), so no
+server can choose where a file lands. The bytes themselves are written by
+download.py.
 """
 
 from __future__ import annotations
@@ -12,17 +13,15 @@ import contextlib
 import json
 import os
 import re
+import tempfile
 import unicodedata
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
-from typing import Any, BinaryIO
-
-import httpx
+from typing import Any
 
 from framecast.domain import Job
-from framecast.errors import ProviderUnavailable, UsageError
+from framecast.errors import LocalIOError, UsageError
+from framecast.untrusted import name_part
 
 STDOUT = "-"
 TEMPLATE_FIELDS = ("id", "model", "provider", "prompt_slug", "index", "created", "ext")
@@ -46,23 +45,46 @@ def is_template(output: str | None) -> bool:
 def render_template(output: str, job: Job, ext: str, index: int | None) -> str:
     created = datetime.fromtimestamp(job.created_at) if job.created_at else datetime.now()
     fields = {
-        "id": job.id,
-        "model": job.model or "model",
-        "provider": job.provider,
+        "id": name_part(job.id, "job"),
+        "model": name_part(job.model, "model"),
+        "provider": name_part(job.provider, "provider"),
         "prompt_slug": prompt_slug(job.prompt),
         "index": index or 1,
         "created": created,
-        "ext": ext,
+        "ext": name_part(ext, "bin"),
     }
     try:
-        return output.format_map(fields)
+        rendered = output.format_map(fields)
     except KeyError as exc:
         raise UsageError(
             f"-o {output!r}: unknown field {{{exc.args[0]}}}.",
             hint=f"Fields: {', '.join('{' + f + '}' for f in TEMPLATE_FIELDS)}.",
         ) from None
-    except (ValueError, IndexError) as exc:
+    except (ValueError, IndexError, AttributeError, TypeError) as exc:
         raise UsageError(f"-o {output!r} is not a valid template: {exc}.") from None
+    if "\x00" in rendered:
+        raise UsageError(f"-o {output!r} renders to a name with a NUL byte.")
+    return rendered
+
+
+def _template_base(output: str) -> Path:
+    """The folder a template's fixed part names: 'clips/{model}/x' -> clips/."""
+    fixed = output.split("{", 1)[0]
+    head = fixed.rsplit("/", 1)[0] if "/" in fixed else ""
+    return Path(head or ".").expanduser()
+
+
+def _inside(path: Path, folder: Path, output: str | None) -> Path:
+    """`path`, if it lies inside `folder`; a path that climbs out is refused."""
+    root = folder.resolve()
+    resolved = path.resolve()
+    if resolved != root and root not in resolved.parents:
+        shown = output if output is not None else "the default name"
+        raise UsageError(
+            f"-o {shown!r} would save to {resolved}, outside {root}.",
+            hint="A job id, model or prompt may not choose where files go.",
+        )
+    return path
 
 
 def target_path(
@@ -74,17 +96,20 @@ def target_path(
     clip.mp4 becomes clip-1.mp4, clip-2.mp4, ...; unrelated jobs (`several`)
     need a directory or a template.
     """
-    default_name = f"{job.id}.{ext}"
+    default_name = f"{name_part(job.id, 'job')}.{name_part(ext, 'bin')}"
     if output is None:
-        return Path.cwd() / default_name
+        return _inside(Path.cwd() / default_name, Path.cwd(), output)
+    if "\x00" in output:
+        raise UsageError("-o contains a NUL byte.")
     if is_template(output):
-        output = render_template(output, job, ext, index)
-        if output.endswith(("/", os.sep)):
-            return Path(output).expanduser() / default_name
-        return Path(output).expanduser()
+        rendered = render_template(output, job, ext, index)
+        path = Path(rendered).expanduser()
+        if rendered.endswith(("/", os.sep)):
+            path = path / default_name
+        return _inside(path, _template_base(output), output)
     path = Path(output).expanduser()
     if output.endswith(("/", os.sep)) or path.is_dir():
-        return path / default_name
+        return _inside(path / default_name, path, output)
     if several:
         raise UsageError(
             f"-o {output!r} names one file, but there are several jobs.",
@@ -95,113 +120,38 @@ def target_path(
     return path
 
 
+def check_writable(path: Path) -> None:
+    """Fail before anything is paid for when the output cannot be written.
+
+    A real file is created and removed: permission bits say nothing for root,
+    and nothing about read-only or full file systems.
+    """
+    if path.is_dir():
+        raise UsageError(f"{path} is a directory.")
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise UsageError(f"Cannot write to {path}: {folder} is not a directory.")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".framecast-probe-", dir=folder)
+    except OSError as error:
+        raise UsageError(
+            f"Cannot write to {path}: {folder}: {error.strerror or error}.",
+            hint="Nothing was sent.",
+        ) from None
+    os.close(fd)
+    with contextlib.suppress(OSError):
+        os.unlink(probe)
+
+
 def write_info_json(video: Path, document: dict[str, Any]) -> Path:
     """The sidecar beside a saved video (clip.mp4 -> clip.info.json), written whole."""
     sidecar = video.with_name(f"{video.stem}.info.json")
     part = sidecar.with_name(sidecar.name + ".part")
-    part.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(part, sidecar)
-    return sidecar
-
-
-def stream_out(
-    open_stream: Callable[[], AbstractContextManager[httpx.Response]],
-    sink: BinaryIO,
-    *,
-    on_start: Callable[[int | None], None] = lambda total: None,
-    on_bytes: Callable[[int], None] = lambda count: None,
-) -> int:
-    """`-o -`: the asset's bytes straight to a stream (stdout), nothing on disk."""
-    written = 0
-    with open_stream() as response:
-        length = response.headers.get("content-length")
-        total = int(length) if length and length.isdigit() else None
-        on_start(total)
-        for chunk in response.iter_bytes():
-            sink.write(chunk)
-            written += len(chunk)
-            on_bytes(len(chunk))
-    sink.flush()
-    if total is not None and written != total:
-        raise ProviderUnavailable(
-            f"The download stopped early: {written} of {total} bytes arrived."
-        )
-    return written
-
-
-def check_writable(path: Path) -> None:
-    """Fail before anything is paid for when the output cannot be written."""
-    folder = path.parent
-    while not folder.exists() and folder != folder.parent:
-        folder = folder.parent
-    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
-        raise UsageError(f"Cannot write to {path}: {folder} is not a writable directory.")
-    if path.is_dir():
-        raise UsageError(f"{path} is a directory.")
-
-
-def _candidates(path: Path) -> Iterator[Path]:
-    yield path
-    n = 1
-    while True:
-        yield path.with_name(f"{path.stem}-{n}{path.suffix}")
-        n += 1
-
-
-def free_path(path: Path) -> Path:
-    """`path` if nothing is there yet, else the first free numbered variant."""
-    return next(p for p in _candidates(path) if not p.exists())
-
-
-def _place(part: Path, path: Path, force: bool) -> Path:
-    if force:
-        os.replace(part, path)
-        return path
-    for candidate in _candidates(path):
-        try:
-            # A hard link fails if the name is taken, where a rename would overwrite.
-            os.link(part, candidate)
-        except FileExistsError:
-            continue
-        except OSError:
-            if candidate.exists():
-                continue
-            os.replace(part, candidate)  # no hard links here (FAT, some network mounts)
-            return candidate
-        part.unlink()
-        return candidate
-    raise AssertionError("unreachable")
-
-
-def save_stream(
-    open_stream: Callable[[], AbstractContextManager[httpx.Response]],
-    path: Path,
-    *,
-    force: bool = False,
-    on_start: Callable[[int | None], None] = lambda total: None,
-    on_bytes: Callable[[int], None] = lambda count: None,
-) -> tuple[Path, int]:
-    """Stream a response body into `path`; returns where it went and how many bytes."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    part = path.with_name(path.name + ".part")
-    written = 0
     try:
-        with open_stream() as response:
-            length = response.headers.get("content-length")
-            encoded = response.headers.get("content-encoding", "identity") != "identity"
-            total = int(length) if length and length.isdigit() and not encoded else None
-            on_start(total)
-            with open(part, "wb") as out:
-                # iter_bytes() without a chunk size is httpx's fastest path (performance-facts.md).
-                for chunk in response.iter_bytes():
-                    out.write(chunk)
-                    written += len(chunk)
-                    on_bytes(len(chunk))
-        if total is not None and written != total:
-            raise ProviderUnavailable(
-                f"The download stopped early: {written} of {total} bytes arrived."
-            )
-        return _place(part, path, force), written
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            part.unlink()
+        part.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        os.replace(part, sidecar)
+    except OSError as error:
+        raise LocalIOError.from_os(error, action="write", path=sidecar) from None
+    return sidecar

@@ -8,8 +8,9 @@
    `default_profile`;
 4. a built-in default.
 
-Tables (`params`, `metadata`) merge key by key in the same order. FRAMECAST_MAX_RETRIES
-sets how often a failed request is retried (default 3).
+Tables (`params`, `metadata`) merge key by key in the same order. `max_retries`
+(FRAMECAST_MAX_RETRIES, default 3) sets how often a failed request is retried, and
+`max_retry_wait` (default 60 s) the longest wait between attempts honoured.
 """
 
 from __future__ import annotations
@@ -24,14 +25,15 @@ from urllib.parse import urlsplit
 from framecast import config
 from framecast.config import KEYS, Config
 from framecast.errors import ConfigError, UsageError
+from framecast.http import RetryPolicy
 from framecast.polling import PollPolicy
 from framecast.providers import available_providers, get_provider
+from framecast.untrusted import is_loopback_host, mask_url, strip_userinfo
 
 if TYPE_CHECKING:
     from framecast.providers.base import Provider
 
 PROVIDER_ENV = "FRAMECAST_PROVIDER"
-MAX_RETRIES_ENV = "FRAMECAST_MAX_RETRIES"
 OPENAI_SHUTDOWN = "2026-09-24"
 DEFAULTS: dict[str, Any] = {"n": 1, "timeout": 1800.0, "progress": "auto"}
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
@@ -104,9 +106,12 @@ def resolve(
     profile: str | None = None,
     config_path: Path | None = None,
     env: Mapping[str, str] | None = None,
+    config_named: bool = False,
 ) -> Settings:
+    """The settings of one run; `config_named`: the config file was named on the command
+    line, so it must exist."""
     env = os.environ if env is None else env
-    loaded = config.load(config_path)
+    loaded = config.load(config_path, must_exist=config_named)
     name, _ = select_profile(profile, env, loaded)
     chosen = loaded.profile(name) if name else {}
     values: dict[str, Value] = {}
@@ -125,6 +130,8 @@ def resolve(
                 values[key] = Value(merged, origin)
             continue
         variable = env_name(key)
+        if spec.kind == "str" and isinstance(given, str) and not given.strip():
+            raise UsageError(f"--{key.replace('_', '-')} is empty; give a value or leave it out.")
         if given is not None and given != []:
             if spec.choices and given not in spec.choices:
                 raise UsageError(
@@ -145,21 +152,38 @@ class ProviderChoice:
     name: str
     base_url: str | None  # None: the provider's default
     api_key: str | None = field(default=None, repr=False)
-    max_retries: int = 3
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
     origins: dict[str, str] = field(default_factory=dict)
 
     def open(self) -> Provider:
         cls = get_provider(self.name)
-        return cls(base_url=self.base_url, api_key=self.api_key, max_retries=self.max_retries)
+        return cls(base_url=self.base_url, api_key=self.api_key, retry=self.retry)
 
 
-def max_retries(env: Mapping[str, str]) -> int:
-    raw = env.get(MAX_RETRIES_ENV, "")
-    if not raw.strip():
-        return 3
-    if not raw.strip().isdigit():
-        raise ConfigError(f"{MAX_RETRIES_ENV}={raw!r}: expected a whole number.")
-    return int(raw)
+def retry_policy(settings: Settings) -> RetryPolicy:
+    defaults = RetryPolicy()
+    retries = settings.get("max_retries", defaults.max_retries)
+    longest = settings.get("max_retry_wait", defaults.max_wait)
+    if retries < 0 or longest <= 0:
+        raise UsageError(
+            "max_retries must be 0 or more, and max_retry_wait a positive number of seconds."
+        )
+    return RetryPolicy(max_retries=retries, max_wait=float(longest))
+
+
+def check_key_transport(name: str, url: str, settings: Settings) -> None:
+    """Refuse to send a key in clear text across a network unless told to."""
+    parts = urlsplit(url)
+    if parts.scheme != "http" or is_loopback_host(parts.hostname):
+        return
+    if settings.get("allow_insecure_http"):
+        return
+    raise ConfigError(
+        f"The {name} base URL {mask_url(url)} is plain http to a host off this machine: "
+        "the API key would cross the network unencrypted.",
+        hint="Use https, or pass --allow-insecure-http (profile key allow_insecure_http) "
+        "if this network is trusted.",
+    )
 
 
 def poll_policy(settings: Settings) -> PollPolicy:
@@ -204,15 +228,17 @@ def choose_provider(settings: Settings) -> ProviderChoice:
         )
     if url is not None:
         parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise UsageError(f"Base URL {url!r} is not an http(s) URL.")
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise UsageError(f"Base URL {mask_url(url)!r} is not an http(s) URL.")
     key, origins["api_key"] = _api_key(settings, cls)
     if cls.key_env_var is not None and not key:
         variable = settings.get("api_key_env") or cls.key_env_var
         raise ConfigError(
             f"The {name} provider needs an API key.", hint=f"Set {variable} or pass --api-key."
         )
-    return ProviderChoice(name, url, key, max_retries(env), origins)
+    if key:
+        check_key_transport(name, url or cls.default_base_url, settings)
+    return ProviderChoice(name, url, key, retry_policy(settings), origins)
 
 
 def _base_url(settings: Settings, cls: type[Provider]) -> tuple[str | None, str]:
@@ -247,7 +273,14 @@ def for_journaled_job(provider: str, base_url: str, settings: Settings) -> Provi
             hint=f"Set {settings.get('api_key_env') or cls.key_env_var} or pass --api-key.",
         )
     url = None if cls.key_env_var is None else base_url
-    return ProviderChoice(provider, url, key, max_retries(settings.env), {"api_key": origin})
+    if url is not None:
+        # The journal keeps base URLs without credentials; today's settings may hold them.
+        configured, _ = _base_url(settings, cls)
+        if configured is not None and strip_userinfo(configured).rstrip("/") == url.rstrip("/"):
+            url = configured
+        if key:
+            check_key_transport(provider, url, settings)
+    return ProviderChoice(provider, url, key, retry_policy(settings), {"api_key": origin})
 
 
 def openai_sunset_warning(choice: ProviderChoice) -> str | None:

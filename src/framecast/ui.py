@@ -1,13 +1,16 @@
 """Everything framecast shows: results on stdout, progress and messages on stderr.
 
 Consoles are built with markup, highlighting and emoji off, so prompts, file
-names and server messages (which often contain [brackets]) print as written.
-rich.progress loads only when a live display is actually drawn.
+names and server messages (which often contain [brackets]) print as written,
+and every string they render loses control characters and escape sequences
+(untrusted.clean), so text from a server or the journal cannot drive the
+terminal. rich.progress loads only when a live display is actually drawn.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sys
 import time
 from collections.abc import Iterable
@@ -15,7 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from framecast.domain import Job, JobStatus
-from framecast.report import human_bytes, money, status_phrase
+from framecast.report import entry_phrase, human_bytes, money, status_phrase
+from framecast.untrusted import clean
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -27,10 +31,19 @@ if TYPE_CHECKING:
     from framecast.pricing import Estimate
 
 
+_C1 = re.compile("[\x7f-\x9f\u2028\u2029]")
+
+
 def console(stream: Any) -> Console:
     from rich.console import Console
 
-    return Console(file=stream, markup=False, highlight=False, emoji=False)
+    class SafeConsole(Console):
+        """Every plain string it draws, cells of tables included, is cleaned first."""
+
+        def render_str(self, text: str, **kwargs: Any) -> Any:
+            return super().render_str(clean(text), **kwargs)
+
+    return SafeConsole(file=stream, markup=False, highlight=False, emoji=False)
 
 
 class Display:
@@ -40,6 +53,8 @@ class Display:
 
     def trouble(self, job: Job, error: ProviderUnavailable) -> None: ...
 
+    def note(self, text: str) -> None: ...
+
     def download_started(self, job: Job, path: Path, total: int | None) -> None: ...
 
     def download_advanced(self, count: int) -> None: ...
@@ -47,6 +62,16 @@ class Display:
     def download_finished(self) -> None: ...
 
     def close(self) -> None: ...
+
+
+class NotesOnly(Display):
+    """Notes for the person, and nothing else (generate --no-wait)."""
+
+    def __init__(self, err: Console) -> None:
+        self.err = err
+
+    def note(self, text: str) -> None:
+        self.err.print(f"Note: {text}", soft_wrap=True)
 
 
 class PlainDisplay(Display):
@@ -70,6 +95,9 @@ class PlainDisplay(Display):
 
     def trouble(self, job: Job, error: ProviderUnavailable) -> None:
         self._line(f"{job.id}: could not check on the job ({error.message}); will retry")
+
+    def note(self, text: str) -> None:
+        self._line(f"Note: {text}")
 
     def download_started(self, job: Job, path: Path, total: int | None) -> None:
         size = "" if total is None else f" ({human_bytes(total)})"
@@ -116,6 +144,7 @@ class LiveDisplay(Display):
         description = f"{job.id} {job.status.value}"
         if job.raw_status:
             description += f" ({job.raw_status})"
+        description = clean(description, keep_newlines=False)
         task = self._jobs.get(job.id)
         if task is None:
             task = self._progress.add_task(description, total=100, transfer="")
@@ -130,8 +159,12 @@ class LiveDisplay(Display):
             f"{job.id}: could not check on the job ({error.message}); will retry"
         )
 
+    def note(self, text: str) -> None:
+        self._progress.console.print(f"Note: {text}", soft_wrap=True)
+
     def download_started(self, job: Job, path: Path, total: int | None) -> None:
-        self._download = self._progress.add_task(f"↓ {path.name}", total=total, transfer="")
+        name = clean(path.name, keep_newlines=False)
+        self._download = self._progress.add_task(f"↓ {name}", total=total, transfer="")
 
     def download_advanced(self, count: int) -> None:
         if self._download is None:
@@ -168,13 +201,19 @@ def make_display(err: Console, *, quiet: bool = False, mode: str = "auto") -> Di
 
 
 def print_json(document: dict[str, Any]) -> None:
-    """One JSON object per line on stdout (JSON Lines), for scripts."""
-    sys.stdout.write(json.dumps(document, ensure_ascii=False) + "\n")
+    """One JSON object per line on stdout (JSON Lines), for scripts.
+
+    JSON escapes C0 controls itself; C1 controls and line separators are escaped
+    too, since some terminals act on them even when they arrive inside a string.
+    """
+    text = _C1.sub(lambda m: f"\\u{ord(m[0]):04x}", json.dumps(document, ensure_ascii=False))
+    sys.stdout.write(text + "\n")
     sys.stdout.flush()
 
 
 def print_result(text: str) -> None:
-    sys.stdout.write(text + "\n")
+    """One plain result line on stdout (a path, an id, a field), cleaned like all shown text."""
+    sys.stdout.write(clean(text, keep_newlines=False) + "\n")
     sys.stdout.flush()
 
 
@@ -246,18 +285,17 @@ def jobs_table(out: Console, entries: Iterable[Entry]) -> None:
         if job.cost is not None:
             total += job.cost
             priced += 1
-        rows.append(
-            [
-                f"@{n}",
-                job.id,
-                status_phrase(job),
-                job.model or "",
-                created[:16].replace("T", " "),
-                cost,
-                entry.output_path or "",
-                (job.prompt or "").replace("\n", " "),
-            ]
-        )
+        row = [
+            f"@{n}",
+            job.id,
+            entry_phrase(entry),
+            job.model or "",
+            created[:16].replace("T", " "),
+            cost,
+            entry.output_path or "",
+            job.prompt or "",
+        ]
+        rows.append([clean(cell, keep_newlines=False) for cell in row])
     headers = ["#", "ID", "STATUS", "MODEL", "CREATED", "COST", "OUTPUT", "PROMPT"]
     # The first six columns always show in full; OUTPUT and PROMPT share what is left
     # (Rich would otherwise squeeze every column, the short ones to nothing).

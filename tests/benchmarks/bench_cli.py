@@ -60,12 +60,21 @@ def polling(count: int = 2000) -> None:
 
 
 def download(size_mib: int = 256) -> None:
+    import struct
+    from contextlib import AbstractContextManager
+
+    import httpx
+
+    from framecast import download
     from framecast.http import ApiClient
-    from framecast.saving import save_stream
 
     with tempfile.TemporaryDirectory() as folder:
-        source = Path(folder) / "big.bin"
+        source = Path(folder) / "big.mp4"
         with open(source, "wb") as out:
+            # A structurally whole MP4 (ftyp, moov, one big mdat), so it passes verification.
+            out.write(struct.pack(">I4s4sI", 16, b"ftyp", b"isom", 512))
+            out.write(struct.pack(">I4s", 8, b"moov"))
+            out.write(struct.pack(">I4s", 8 + size_mib * (1 << 20), b"mdat"))
             block = os.urandom(1 << 20)
             for _ in range(size_mib):
                 out.write(block)
@@ -77,18 +86,28 @@ def download(size_mib: int = 256) -> None:
         handler = lambda *a: Quiet(*a, directory=folder)  # noqa: E731
         httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
         threading.Thread(target=httpd.serve_forever, daemon=True).start()
-        url = f"http://127.0.0.1:{httpd.server_address[1]}/big.bin"
+        url = f"http://127.0.0.1:{httpd.server_address[1]}/big.mp4"
         client = ApiClient("http://api.invalid/v1")
+
+        class Link:
+            def open(self, headers: dict[str, str]) -> AbstractContextManager[httpx.Response]:
+                return client.stream(url, authenticated=False, headers=headers)
+
+            def renew(self) -> bool:
+                return False
+
         try:
             started = time.perf_counter()
-            target = Path(folder) / "copy.bin"
-            stream = lambda: client.stream(url, authenticated=False)  # noqa: E731
-            _, size = save_stream(stream, target, force=True)
+            target = Path(folder) / "copy.mp4"
+            _, size = download.save(Link(), target, key="bench", variant="video", force=True)
             elapsed = time.perf_counter() - started
         finally:
             client.close()
             httpd.shutdown()
-        print(f"download: {size / elapsed / 1e6:,.0f} MB/s for {size_mib} MiB to .part and rename")
+        print(
+            f"download: {size / elapsed / 1e6:,.0f} MB/s for {size_mib} MiB "
+            "(partial file, verify, fsync, rename)"
+        )
 
 
 def main() -> None:

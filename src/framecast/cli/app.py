@@ -12,7 +12,14 @@ from typer.core import TyperGroup
 
 from framecast import __version__
 from framecast.cli import options
-from framecast.errors import EXIT_CODE_MEANINGS, ExitCode, FramecastError
+from framecast.errors import (
+    EXIT_CODE_MEANINGS,
+    ExitCode,
+    FramecastError,
+    LocalIOError,
+    Resume,
+    Terminated,
+)
 
 TRACEBACK_ENV = "FRAMECAST_TRACEBACK"
 
@@ -22,14 +29,25 @@ EPILOG = "Exit codes:\n\n\b\n" + "\n".join(
 )
 
 
-def report(kind: str, message: str, hint: str | None = None) -> None:
-    """`ClassName: message` on stderr, and the next step when there is one."""
+def report(
+    kind: str,
+    message: str,
+    hint: str | None = None,
+    *,
+    resume: Resume | None = None,
+    notes: list[str] | None = None,
+) -> None:
+    """`ClassName: message` on stderr, the next step when there is one, and the jobs that exist."""
     from framecast.ui import console
 
     err = console(sys.stderr)
     err.print(f"{kind}: {message}", style="bold red", soft_wrap=True)
     if hint:
         err.print(hint, soft_wrap=True)
+    if resume is not None:
+        err.print(resume.sentence(), soft_wrap=True)
+    for note in notes or ():
+        err.print(note, soft_wrap=True)
 
 
 class FramecastGroup(TyperGroup):
@@ -39,13 +57,20 @@ class FramecastGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except FramecastError as error:
-            report(type(error).__name__, error.message, error.hint)
+            report(type(error).__name__, error.message, error.hint, resume=error.resume)
             raise typer.Exit(int(error.exit_code)) from None
-        except KeyboardInterrupt:
-            report("Interrupted", "stopped by Ctrl-C.")
-            raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+        except KeyboardInterrupt as stop:
+            signal_name = "SIGTERM" if isinstance(stop, Terminated) else "Ctrl-C"
+            report("Interrupted", f"stopped by {signal_name}.", notes=_notes(stop))
+            code = ExitCode.TERMINATED if isinstance(stop, Terminated) else ExitCode.INTERRUPTED
+            raise typer.Exit(int(code)) from None
         except (typer.Exit, typer.Abort, typer.TyperException):
             raise
+        except OSError as error:
+            # A file that cannot be read or written is the machine's state, not a bug.
+            failure = LocalIOError.from_os(error, action="use")
+            report(type(failure).__name__, failure.message, notes=_notes(error))
+            raise typer.Exit(int(failure.exit_code)) from None
         except Exception as error:
             if ctx.params.get("traceback") or os.environ.get(TRACEBACK_ENV):
                 raise
@@ -53,8 +78,13 @@ class FramecastGroup(TyperGroup):
                 type(error).__name__,
                 str(error) or "unexpected error",
                 "This is a bug in framecast. Rerun with --traceback and report what it prints.",
+                notes=_notes(error),
             )
             raise typer.Exit(int(ExitCode.ERROR)) from None
+
+
+def _notes(error: BaseException) -> list[str]:
+    return [str(note) for note in getattr(error, "__notes__", [])]
 
 
 def _new_app() -> typer.Typer:
@@ -100,7 +130,7 @@ def root(
 
 def _build(only: str | None = None) -> typer.Typer:
     """The application, with every command or (for a fast start) just the one being run."""
-    from framecast.cli import estimate, generate, models, profiles, serve, track
+    from framecast.cli import estimate, generate, models, profiles, serve, sync, track
 
     built = _new_app()
     built.callback()(root)
@@ -111,6 +141,7 @@ def _build(only: str | None = None) -> typer.Typer:
         "download": track.download,
         "estimate": estimate.estimate,
         "models": models.models,
+        "sync": sync.sync,
     }
     groups = {"profile": profiles.profile_app, "config": profiles.config_app}
     for name, function in commands.items():
@@ -131,6 +162,7 @@ COMMANDS = (
     "download",
     "estimate",
     "models",
+    "sync",
     "profile",
     "config",
     "emulator",
@@ -153,7 +185,15 @@ def command_in(argv: list[str]) -> str | None:
     return "" if argv and not {"-h", "--help"} & set(argv) else None
 
 
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
 def main() -> None:
+    import signal
+
+    # SIGTERM leaves like Ctrl-C: jobs are named with the command that resumes them.
+    signal.signal(signal.SIGTERM, _terminate)
     # Typer turns every registered command into Click objects on each run (about
     # 3 ms a command); a run that names its command gets an app with only that one.
     # Help without a command, errors and shell completion get the whole app.

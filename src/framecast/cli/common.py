@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, replace
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -12,12 +12,13 @@ import typer
 from framecast import jobs, listing, saving
 from framecast.config import KEYS
 from framecast.domain import Job, JobStatus
-from framecast.errors import FramecastError, Interrupted, JobFailed, UsageError
+from framecast.errors import UsageError
 from framecast.inputs import build_request, parse_metadata, parse_params
-from framecast.journal import Entry, Journal
+from framecast.jobrun import Tracked
+from framecast.journal import Journal
 from framecast.providers import get_provider
 from framecast.providers.base import Provider
-from framecast.report import job_document, wait_command
+from framecast.report import job_document
 from framecast.settings import (
     ProviderChoice,
     Settings,
@@ -26,21 +27,10 @@ from framecast.settings import (
     openai_sunset_warning,
     resolve,
 )
-from framecast.ui import Display
+from framecast.untrusted import is_job_id, shown_id
 
 if TYPE_CHECKING:
     from rich.console import Console
-
-    from framecast.providers.base import Variant
-
-
-@dataclass(slots=True)
-class Target:
-    """A job named on the command line, with the provider that answers for it."""
-
-    provider: Provider
-    job: Job
-    entry: Entry | None  # None: not in the journal
 
 
 def settings_for(
@@ -48,10 +38,12 @@ def settings_for(
 ) -> Settings:
     """Resolve a command's settings; --profile/--config may also come before the command."""
     root = ctx.find_root().obj or {}
+    named = config_file or root.get("config")
     return resolve(
         {key: value for key, value in flags.items() if key in KEYS},
         profile=profile or root.get("profile"),
-        config_path=config_file or root.get("config"),
+        config_path=named,
+        config_named=named is not None,  # a file named with --config must exist
     )
 
 
@@ -63,10 +55,10 @@ def request_flags(param: list[str] | None, metadata: list[str] | None) -> dict[s
     }
 
 
-def resolve_targets(refs: list[str], journal: Journal, settings: Settings) -> list[Target]:
+def resolve_targets(refs: list[str], journal: Journal, settings: Settings) -> list[Tracked]:
     """Providers for each reference; journaled jobs go back to where they were submitted."""
     opened: dict[tuple[str, str | None], Provider] = {}
-    targets: list[Target] = []
+    targets: list[Tracked] = []
 
     def provider_for(choice: ProviderChoice) -> Provider:
         key = (choice.name, choice.base_url)
@@ -76,20 +68,30 @@ def resolve_targets(refs: list[str], journal: Journal, settings: Settings) -> li
 
     explicit = "flag" in (settings.origin("provider"), settings.origin("base_url"))
     for ref in refs:
+        if not ref.startswith("@") and not is_job_id(ref):
+            raise UsageError(
+                f"{shown_id(ref)} is not a job id.",
+                hint="Job ids are letters, digits and . _ - : = + ~; or use @last / @N.",
+            )
         entry = journal.resolve(ref)
+        if entry is not None and entry.pending:
+            raise UsageError(
+                f"{ref} is a submission whose outcome is not known yet ({entry.state}).",
+                hint="Run `framecast sync` to find out whether it created a job.",
+            )
         if entry is not None and not explicit:
             choice = for_journaled_job(entry.provider, entry.base_url, settings)
-            targets.append(Target(provider_for(choice), entry.job, entry))
+            targets.append(Tracked(provider_for(choice), entry.job, entry))
             continue
         provider = provider_for(choose_provider(settings))
         job_id = entry.id if entry is not None else ref
         known = journal.get(provider.name, provider.base_url, job_id)
         placeholder = Job(id=job_id, provider=provider.name, status=JobStatus.QUEUED)
-        targets.append(Target(provider, known.job if known else placeholder, known))
+        targets.append(Tracked(provider, known.job if known else placeholder, known))
     return targets
 
 
-def close_all(targets: list[Target]) -> None:
+def close_all(targets: list[Tracked]) -> None:
     for provider in {id(t.provider): t.provider for t in targets}.values():
         provider.close()
 
@@ -151,55 +153,15 @@ def extension_source(
     return entry.id, provider, base_url, model or entry.job.model
 
 
-def already_saved(entry: Entry | None, path: Path) -> bool:
-    """The journal says this exact file is this job's complete download."""
-    if entry is None or entry.output_path is None or entry.output_bytes is None:
-        return False
-    saved = Path(entry.output_path)
-    return (
-        saved == path.absolute() and saved.is_file() and saved.stat().st_size == entry.output_bytes
-    )
+def info_json_writer(enabled: bool) -> Callable[[Job, Path, int], None] | None:
+    """`--write-info-json`: the job's document beside each saved video."""
+    if not enabled:
+        return None
 
+    def write(job: Job, path: Path, size: int) -> None:
+        saving.write_info_json(path, job_document(job, path=str(path), size=size))
 
-def deliver(
-    provider: Provider,
-    job: Job,
-    journal: Journal,
-    display: Display,
-    *,
-    output: str | None,
-    force: bool = False,
-    index: int | None = None,
-    several: bool = False,
-    entry: Entry | None = None,
-    info_json: bool = False,
-    variant: Variant = "video",
-) -> tuple[Path | None, int]:
-    """Save a finished job's asset where `-o` says (or stream it to stdout for `-o -`)."""
-    progress = {
-        "on_start": lambda total: display.download_started(job, Path(output or job.id), total),
-        "on_bytes": display.download_advanced,
-    }
-    if output == saving.STDOUT:
-        size = saving.stream_out(
-            lambda: provider.open_asset(job, variant), sys.stdout.buffer, **progress
-        )
-        display.download_finished()
-        return None, size
-    named = job if variant == "video" else replace(job, id=f"{job.id}-{variant}")
-    path = saving.target_path(
-        output, named, "mp4" if variant == "video" else "png", several=several, index=index
-    )
-    if variant == "video" and not force and entry is not None and already_saved(entry, path):
-        return path, entry.output_bytes or 0
-    progress["on_start"] = lambda total: display.download_started(job, path, total)
-    saved, size = jobs.download(
-        provider, job, journal, path, variant=variant, force=force, **progress
-    )
-    display.download_finished()
-    if info_json and variant == "video":
-        saving.write_info_json(saved, job_document(job, path=str(saved), size=size))
-    return saved, size
+    return write
 
 
 def check_output(
@@ -218,26 +180,3 @@ def check_output(
         )
     if jobs_count > 1:
         raise UsageError("-o - streams one video; ask for one job at a time.")
-
-
-def failure(jobs: list[Job]) -> JobFailed:
-    first = jobs[0]
-    reason = first.error.message if first.error else "no reason given"
-    code = f" [{first.error.code}]" if first.error and first.error.code else ""
-    return JobFailed(jobs, f"Job {first.id} {first.status.value}: {reason}{code}")
-
-
-def interrupted(job_ids: list[str], *, output: str | None, download: bool) -> Interrupted:
-    return Interrupted(
-        f"Stopped waiting for {', '.join(job_ids)}; the job keeps running at the provider.",
-        hint=f"Resume with: {wait_command(job_ids, output=output, download=download)}",
-    )
-
-
-def with_resume_hint(
-    error: FramecastError, job_ids: list[str], *, output: str | None, download: bool
-) -> FramecastError:
-    error.hint = f"Job(s) still running: {', '.join(job_ids)}. Resume with: " + wait_command(
-        job_ids, output=output, download=download
-    )
-    return error

@@ -9,8 +9,6 @@ import typer
 from framecast.cli import options
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from framecast.domain import Job
 
 
@@ -68,41 +66,49 @@ def generate(
             help="With --max-cost, submit even when the request cannot be priced.",
         ),
     ] = None,
+    again: Annotated[
+        bool,
+        typer.Option(
+            "--again",
+            help="Submit even if the same request is already running or has an unknown outcome.",
+        ),
+    ] = False,
+    cancel_on_interrupt: options.CancelOnInterrupt = False,
     write_info_json: options.WriteInfoJson = None,
     progress: options.Progress = None,
     force: options.Force = False,
     json_mode: options.Json = False,
     quiet: options.Quiet = False,
     print_field: options.Print = None,
+    max_retries: options.MaxRetries = None,
+    max_retry_wait: options.MaxRetryWait = None,
+    allow_insecure_http: options.AllowInsecureHttp = None,
 ) -> None:
     """Submit a video job, show its progress and save the MP4 when it is done.
 
     Every job is recorded in the local journal before waiting starts, so an
     interrupted or timed-out run can be resumed with `framecast wait`.
     """
-    import shlex
     import sys
     import time
 
     from framecast import jobs, saving
     from framecast.cli.common import (
         check_output,
-        deliver,
         extension_source,
-        failure,
-        interrupted,
+        info_json_writer,
         prepared_request,
         request_flags,
         settings_for,
-        with_resume_hint,
     )
     from framecast.cli.output import emit
     from framecast.domain import JobStatus
-    from framecast.errors import ProviderError, WaitTimeout
+    from framecast.errors import WaitTimeout
+    from framecast.jobrun import Delivery, JobRun, Tracked, job_failed
     from framecast.journal import Journal
     from framecast.report import job_document
     from framecast.settings import poll_policy
-    from framecast.ui import Display, console, make_display, print_json
+    from framecast.ui import Display, NotesOnly, console, make_display, print_json
 
     started = time.monotonic()
     err = console(sys.stderr)
@@ -127,7 +133,6 @@ def generate(
         )
         saving.check_writable(probe)
     adjustments = [str(a) for a in prepared.adjustments]
-    wait_for = settings.get("timeout")
 
     with Journal.open_default() as journal, choice.open() as api:
         cap = settings.get("max_cost")
@@ -143,76 +148,60 @@ def generate(
             if not quiet and estimate.total is not None:
                 total = f"{estimate.total:.2f} {estimate.currency}"
                 err.print(f"Estimated {total} ({estimate.describe_source()}).")
-        display: Display = Display()
-        deadline = None if not wait_for else started + wait_for
-        saved: dict[str, tuple[Path | None, int]] = {}
-        submitted = jobs.submit(api, prepared, journal, extend=source)
-        ids = [job.id for job in submitted]
-        # From here on the jobs exist and are paid for: every way out names them.
+        display = (
+            Display()
+            if quiet
+            else NotesOnly(err)
+            if no_wait
+            else make_display(err, mode=settings.get("progress"))
+        )
+        run = JobRun(
+            journal,
+            display,
+            policy=policy,
+            timeout=settings.get("timeout"),
+            cancel_on_interrupt=cancel_on_interrupt,
+        )
         try:
+            submitted = run.submit(api, prepared, extend=source, again=again)
             if no_wait:
                 _print_submitted(
                     submitted, adjustments, json_mode=json_mode, quiet=quiet, print_field=field
                 )
                 return
-            display = make_display(err, quiet=quiet, mode=settings.get("progress"))
-            for job in submitted:
-                display.update(job)
-            finals = jobs.wait(
-                [(api, job) for job in submitted],
-                journal,
-                policy=policy,
-                deadline=deadline,
-                on_update=display.update,
-                on_trouble=display.trouble,
+            delivery = Delivery(
+                output=out,
+                force=force,
+                sink=sys.stdout.buffer if out == saving.STDOUT else None,
+                on_saved=info_json_writer(bool(settings.get("write_info_json"))),
             )
-            for index, job in enumerate(finals, start=1):
-                if job.status is not JobStatus.COMPLETED:
-                    continue
-                try:
-                    saved[job.id] = deliver(
-                        api,
-                        job,
-                        journal,
-                        display,
-                        output=out,
-                        force=force,
-                        index=index if several else None,
-                        info_json=bool(settings.get("write_info_json")),
-                    )
-                except ProviderError as error:
-                    error.hint = "The job is done; fetch it again with: " + shlex.join(
-                        ["framecast", "download", job.id, *(["-o", out] if out else [])]
-                    )
-                    raise
+            tracked = [
+                Tracked(api, job, index=i if several else None)
+                for i, job in enumerate(submitted, start=1)
+            ]
+            finals = run.follow(tracked, delivery)
         except WaitTimeout as error:
             display.close()
             if json_mode:
                 for pending in error.jobs:
                     print_json(job_document(pending, adjustments=adjustments))
-            raise with_resume_hint(
-                error, [j.id for j in error.jobs], output=out, download=True
-            ) from None
-        except KeyboardInterrupt:
-            display.close()
-            raise interrupted(ids, output=out, download=True) from None
+            raise
         finally:
             display.close()
-    for job in finals:
-        file, nbytes = saved.get(job.id, (None, None))
+    for item in finals:
         emit(
-            job,
+            item.job,
             json_mode=json_mode,
             quiet=quiet,
-            path=file,
-            size=nbytes,
+            path=item.path,
+            size=item.size,
             started=started,
             adjustments=adjustments,
             print_field=field,
         )
-    failed = [job for job in finals if job.status is not JobStatus.COMPLETED]
+    failed = [t.job for t in finals if t.job.status is not JobStatus.COMPLETED]
     if failed:
-        raise failure(failed)
+        raise job_failed(failed)
 
 
 def _placeholder(model: str | None) -> Job:

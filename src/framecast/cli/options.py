@@ -16,7 +16,8 @@ Provider = Annotated[
     str | None,
     typer.Option(
         "--provider",
-        help="Provider name: openai, emulator (in-process, offline). Env: FRAMECAST_PROVIDER.",
+        help="Provider name: lumenfall, nanogpt, openai (any OpenAI-compatible server), "
+        "emulator (in-process, offline). Env: FRAMECAST_PROVIDER.",
         show_default=False,
     ),
 ]
@@ -24,7 +25,8 @@ BaseUrl = Annotated[
     str | None,
     typer.Option(
         "--base-url",
-        help="API base URL (e.g. a served emulator's). Env: OPENAI_BASE_URL.",
+        help="API base URL (e.g. a served emulator's). Env: the provider's own, e.g. "
+        "LUMENFALL_BASE_URL, NANOGPT_BASE_URL, OPENAI_BASE_URL.",
         show_default=False,
     ),
 ]
@@ -32,7 +34,8 @@ ApiKey = Annotated[
     str | None,
     typer.Option(
         "--api-key",
-        help="API key. Prefer the environment (OPENAI_API_KEY): flags show up in process lists.",
+        help="API key. Prefer the environment (LUMENFALL_API_KEY, NANOGPT_API_KEY, "
+        "OPENAI_API_KEY): flags show up in process lists.",
         show_default=False,
     ),
 ]
@@ -214,5 +217,42 @@ WriteInfoJson = Annotated[
     typer.Option(
         "--write-info-json",
         help="Write NAME.info.json (prompt, model, cost, ...) beside each video.",
+    ),
+]
+
+# How requests travel: retries, and plain http.
+MaxRetries = Annotated[
+    int | None,
+    typer.Option(
+        "--max-retries",
+        min=0,
+        help="Retries of a failed request (default 3); a POST only when it cannot bill twice. "
+        "Env: FRAMECAST_MAX_RETRIES.",
+        show_default=False,
+    ),
+]
+MaxRetryWait = Annotated[
+    float | None,
+    typer.Option(
+        "--max-retry-wait",
+        min=0,
+        help="Longest wait between retries honoured, in seconds (default 60); a server asking "
+        "for longer fails at once.",
+        show_default=False,
+    ),
+]
+AllowInsecureHttp = Annotated[
+    bool | None,
+    typer.Option(
+        "--allow-insecure-http",
+        help="Send the API key over plain http to a host that is not this machine.",
+        show_default=False,
+    ),
+]
+CancelOnInterrupt = Annotated[
+    bool,
+    typer.Option(
+        "--cancel-on-interrupt",
+        help="On Ctrl-C or SIGTERM, cancel the running jobs at the provider (where it can).",
     ),
 ]

@@ -238,7 +238,9 @@ def show_config(
 
     root = ctx.find_root().obj or {}
     path = config_file or root.get("config")
-    settings = resolve({}, profile=profile or root.get("profile"), config_path=path)
+    settings = resolve(
+        {}, profile=profile or root.get("profile"), config_path=path, config_named=path is not None
+    )
     rows: list[tuple[str, Any, str]] = []
     _, profile_origin = select_profile(profile or root.get("profile"), os.environ, settings.config)
     rows.append(

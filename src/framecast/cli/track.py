@@ -49,6 +49,9 @@ def status(
     api_key: options.ApiKey = None,
     profile: options.Profile = None,
     config_file: options.ConfigFile = None,
+    max_retries: options.MaxRetries = None,
+    max_retry_wait: options.MaxRetryWait = None,
+    allow_insecure_http: options.AllowInsecureHttp = None,
 ) -> None:
     """Show a job's current state, or (with no id) a table of recent jobs from the journal."""
     import sys
@@ -81,17 +84,27 @@ def status(
                 jobs_table(console(sys.stdout), entries)
             elif not entries:
                 err.print("No jobs in the journal yet. Submit one with `framecast generate`.")
+            unknown = journal.unknown()
+            if unknown:
+                err.print(
+                    f"Warning: {len(unknown)} submission(s) have an unknown outcome: a job may "
+                    "exist and may be billed. Run `framecast sync` to find out.",
+                    style="bold yellow",
+                    soft_wrap=True,
+                )
             return
         # Only asking a provider needs the HTTP stack; listing the journal does not.
-        from framecast import jobs
         from framecast.cli.common import close_all, resolve_targets, settings_for
+        from framecast.jobrun import JobRun
         from framecast.report import expiry_warning
+        from framecast.ui import Display
 
         settings = settings_for(ctx, locals(), profile, config_file)
         targets = resolve_targets(ids, journal, settings)
+        run = JobRun(journal, Display())
         try:
             for target in targets:
-                job = jobs.refresh(target.provider, target.job.id, journal)
+                job = run.refresh(target.provider, target.job.id)
                 path = target.entry.output_path if target.entry else None
                 size = target.entry.output_bytes if target.entry else None
                 if field:
@@ -127,32 +140,34 @@ def wait(
     json_mode: options.Json = False,
     quiet: options.Quiet = False,
     print_field: options.Print = None,
+    cancel_on_interrupt: options.CancelOnInterrupt = False,
     provider: options.Provider = None,
     base_url: options.BaseUrl = None,
     api_key: options.ApiKey = None,
     profile: options.Profile = None,
     config_file: options.ConfigFile = None,
+    max_retries: options.MaxRetries = None,
+    max_retry_wait: options.MaxRetryWait = None,
+    allow_insecure_http: options.AllowInsecureHttp = None,
 ) -> None:
     """Block until the jobs finish; a finished job returns at once. Exit 6 if any failed."""
     import sys
     import time
 
-    from framecast import jobs
     from framecast.cli.common import (
         check_output,
         close_all,
-        deliver,
-        failure,
-        interrupted,
+        info_json_writer,
         resolve_targets,
         settings_for,
-        with_resume_hint,
     )
     from framecast.cli.output import emit
     from framecast.domain import JobStatus
     from framecast.errors import WaitTimeout
+    from framecast.jobrun import Delivery, JobRun, job_failed
     from framecast.journal import Journal
     from framecast.report import job_document
+    from framecast.saving import STDOUT
     from framecast.settings import poll_policy
     from framecast.ui import console, make_display, print_json
 
@@ -164,75 +179,48 @@ def wait(
     save = download or output is not None
     check_output(out if save else None, json_mode=json_mode, print_field=field, jobs_count=len(ids))
     policy = poll_policy(settings)
-    wait_for = settings.get("timeout")
     err = console(sys.stderr)
     with Journal.open_default() as journal:
         targets = resolve_targets(ids, journal, settings)
         display = make_display(err, quiet=quiet, mode=settings.get("progress"))
-        results: list[tuple[Path | None, int | None]] = []
+        run = JobRun(
+            journal,
+            display,
+            policy=policy,
+            timeout=settings.get("timeout"),
+            cancel_on_interrupt=cancel_on_interrupt,
+        )
+        delivery = Delivery(
+            output=out,
+            save=save,
+            force=force,
+            sink=sys.stdout.buffer if out == STDOUT else None,
+            on_saved=info_json_writer(bool(settings.get("write_info_json"))),
+        )
         try:
-            # What the journal already knows to be finished is not asked again.
-            open_targets = [t for t in targets if not (t.entry is not None and t.job.finished)]
-            finished = jobs.wait(
-                [(t.provider, t.job) for t in open_targets],
-                journal,
-                policy=policy,
-                deadline=None if not wait_for else started + wait_for,
-                refresh_first=True,
-                on_update=display.update,
-                on_trouble=display.trouble,
-            )
-            for target, job in zip(open_targets, finished, strict=True):
-                target.job = job
-            polled = {id(t) for t in open_targets}
-            for target in targets:
-                if not (save and target.job.status is JobStatus.COMPLETED):
-                    results.append((None, None))
-                    continue
-                if id(target) not in polled:
-                    # Known finished from the journal: its signed link may be stale by now.
-                    target.job = jobs.refresh(target.provider, target.job.id, journal)
-                results.append(
-                    deliver(
-                        target.provider,
-                        target.job,
-                        journal,
-                        display,
-                        output=out,
-                        force=force,
-                        several=len(targets) > 1,
-                        entry=target.entry,
-                        info_json=bool(settings.get("write_info_json")),
-                    )
-                )
+            run.follow(targets, delivery, refresh_first=True)
         except WaitTimeout as error:
             display.close()
             if json_mode:
                 for pending in error.jobs:
                     print_json(job_document(pending))
-            ids_left = [j.id for j in error.jobs]
-            raise with_resume_hint(error, ids_left, output=output, download=download) from None
-        except KeyboardInterrupt:
-            display.close()
-            raise interrupted(
-                [t.job.id for t in targets], output=output, download=download
-            ) from None
+            raise
         finally:
             display.close()
             close_all(targets)
-    for target, (saved, size) in zip(targets, results, strict=True):
+    for target in targets:
         emit(
             target.job,
             json_mode=json_mode,
             quiet=quiet,
-            path=saved,
-            size=size,
+            path=target.path,
+            size=target.size,
             started=started,
             print_field=field,
         )
     failed = [t.job for t in targets if t.job.status is not JobStatus.COMPLETED]
     if failed:
-        raise failure(failed)
+        raise job_failed(failed)
 
 
 def download(
@@ -257,24 +245,25 @@ def download(
     api_key: options.ApiKey = None,
     profile: options.Profile = None,
     config_file: options.ConfigFile = None,
+    max_retries: options.MaxRetries = None,
+    max_retry_wait: options.MaxRetryWait = None,
+    allow_insecure_http: options.AllowInsecureHttp = None,
 ) -> None:
     """Save a finished job's video, thumbnail or spritesheet; never overwrites without --force."""
     import sys
     import time
 
-    from framecast import jobs
     from framecast.cli.common import (
         check_output,
         close_all,
-        deliver,
-        failure,
+        info_json_writer,
         resolve_targets,
         settings_for,
     )
     from framecast.cli.output import emit
-    from framecast.domain import JobStatus
-    from framecast.errors import UsageError
+    from framecast.jobrun import Delivery, JobRun
     from framecast.journal import Journal
+    from framecast.saving import STDOUT
     from framecast.ui import console, make_display
 
     started = time.monotonic()
@@ -284,38 +273,26 @@ def download(
     check_output(out, json_mode=json_mode, print_field=field, jobs_count=1)
     with Journal.open_default() as journal:
         targets = resolve_targets([ref], journal, settings)
-        target = targets[0]
         display = make_display(console(sys.stderr), quiet=quiet, mode=settings.get("progress"))
+        run = JobRun(journal, display, timeout=settings.get("timeout"))
+        delivery = Delivery(
+            output=out,
+            force=force,
+            variant=variant.value,
+            sink=sys.stdout.buffer if out == STDOUT else None,
+            on_saved=info_json_writer(bool(settings.get("write_info_json"))),
+        )
         try:
-            # Ask afresh: output URLs are signed and expire.
-            job = jobs.refresh(target.provider, target.job.id, journal)
-            if job.finished and job.status is not JobStatus.COMPLETED:
-                raise failure([job])
-            if job.status is not JobStatus.COMPLETED:
-                raise UsageError(
-                    f"Job {job.id} is {job.status.value}; there is nothing to download yet.",
-                    hint=f"Wait for it and save it with: framecast wait {job.id} --download",
-                )
-            saved, size = deliver(
-                target.provider,
-                job,
-                journal,
-                display,
-                output=out,
-                force=force,
-                entry=target.entry,
-                info_json=bool(settings.get("write_info_json")),
-                variant=variant.value,
-            )
+            target = run.fetch(targets[0], delivery)
         finally:
             display.close()
             close_all(targets)
     emit(
-        job,
+        target.job,
         json_mode=json_mode,
         quiet=quiet,
-        path=saved,
-        size=size,
+        path=target.path,
+        size=target.size,
         started=started,
         print_field=field,
     )

@@ -12,7 +12,7 @@ import httpx
 
 from framecast.domain import Job, JobRequest
 from framecast.errors import UsageError
-from framecast.http import ApiClient
+from framecast.http import ApiClient, RetryPolicy
 
 if TYPE_CHECKING:
     from framecast.catalog import ModelInfo
@@ -69,6 +69,7 @@ class Provider(ABC):
     default_base_url: ClassVar[str]
     default_model: ClassVar[str | None] = None  # None: --model is required
     capabilities: ClassVar[Capabilities]
+    lookup_cap: ClassVar[int] = 1000  # the most jobs `lookup` can return in one go
 
     def __init__(
         self,
@@ -76,14 +77,14 @@ class Provider(ABC):
         base_url: str | None = None,
         api_key: str | None = None,
         transport: httpx.BaseTransport | None = None,
-        max_retries: int = 3,
+        retry: RetryPolicy | None = None,
     ) -> None:
         self.base_url = (base_url or self.default_base_url).rstrip("/")
         self.http = ApiClient(
             self.base_url,
             auth_headers=self.auth_headers(api_key) if api_key else {},
             transport=transport,
-            max_retries=max_retries,
+            retry=retry,
             auth_hint=f"Check {self.key_env_var} (or --api-key)." if self.key_env_var else None,
         )
 
@@ -119,6 +120,26 @@ class Provider(ABC):
     def list_models(self) -> list[ModelInfo]:
         """The provider's live model listing, where it has one."""
         return []
+
+    def lookup(self, since: float, *, limit: int = 200) -> list[Job] | None:
+        """Jobs the provider lists as created since `since` (Unix seconds), newest first.
+
+        For reconciling the journal after a submission whose outcome is unknown;
+        None when the API offers no way to list jobs.
+        """
+        return None
+
+    def received(self, since: float, until: float, model: str | None) -> bool | None:
+        """Whether the provider recorded a submission in this window (None: it cannot tell).
+
+        A weaker lookup, for APIs that keep a request history but list no jobs.
+        """
+        return None
+
+    def replay(self, request: JobRequest) -> list[Job]:
+        """Send a journaled submission again with its idempotency key: the provider answers
+        with the job it already made (or makes it, if the first never arrived)."""
+        raise UsageError(f"The {self.name} API does not deduplicate submissions by key.")
 
     @abstractmethod
     def asset(self, job: Job, variant: Variant) -> Asset:

@@ -15,6 +15,7 @@ from typing import ClassVar
 
 import httpx
 
+from framecast.http import RetryPolicy
 from framecast.providers.lumenfall import LumenfallProvider
 from framecast.providers.openai import OpenAIProvider
 
@@ -40,12 +41,12 @@ class EmulatorProvider(LumenfallProvider):
         base_url: str | None = None,
         api_key: str | None = None,
         transport: httpx.BaseTransport | None = None,
-        max_retries: int = 3,
+        retry: RetryPolicy | None = None,
         state_dir: Path | None = None,
     ) -> None:
         if transport is None:
             transport = _in_process_transport(state_dir)
-        super().__init__(base_url=None, api_key=None, transport=transport, max_retries=max_retries)
+        super().__init__(base_url=None, api_key=None, transport=transport, retry=retry)
 
     # The emulator also serves OpenAI's /videos/extensions and /content endpoints.
     extend = OpenAIProvider.extend

@@ -12,12 +12,13 @@ request without running it.
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-import httpx
-
 from framecast.domain import Job, JobRequest
-from framecast.errors import ProviderUnavailable, UsageError
+from framecast.errors import ProviderUnavailable, RequestRejected, UsageError
+from framecast.http import Answer
 from framecast.providers.base import Asset, Capabilities, CostLine, ProviderEstimate, Variant
 from framecast.providers.openai import (
     URL_PREFIXES,
@@ -27,6 +28,7 @@ from framecast.providers.openai import (
     number,
     text,
     upload,
+    video_job,
 )
 
 
@@ -75,7 +77,7 @@ class LumenfallProvider(OpenAIProvider):
         data_uri_limit=20 * 1024 * 1024,
     )
 
-    def _post(self, request: JobRequest, params: dict[str, str] | None = None) -> httpx.Response:
+    def _post(self, request: JobRequest, params: dict[str, str] | None = None) -> Answer:
         body = request_body(request)
         headers = {"idempotency-key": request.idempotency_key} if request.idempotency_key else {}
         local = [image for image in request.images if not image.startswith(URL_PREFIXES)]
@@ -93,15 +95,55 @@ class LumenfallProvider(OpenAIProvider):
         )
 
     def submit(self, request: JobRequest) -> list[Job]:
-        response = self._post(request)
-        payload = response.json()
+        answer = self._post(request)
+        payload = answer.data
         # One video object, or (for n > 1) a list of them, bare or in a {"data": [...]} page.
         items = payload if isinstance(payload, list) else mapping(payload).get("data", [payload])
-        hint = response.headers.get("openai-poll-after-ms")
-        jobs = [self._job(item, hint) for item in items if isinstance(item, dict)]
+        hint = answer.headers.get("openai-poll-after-ms")
+        jobs = [video_job(self.name, item, hint) for item in items if isinstance(item, dict)]
         if not jobs:
             raise ProviderUnavailable(f"{self.name} accepted the request but returned no job.")
         return jobs
+
+    def lookup(self, since: float, *, limit: int = 200) -> list[Job] | None:
+        """The OpenAI job list where the gateway serves one; None where it does not."""
+        try:
+            return super().lookup(since, limit=limit)
+        except RequestRejected as error:
+            if error.status in (404, 405):
+                return None
+            raise
+
+    def received(self, since: float, until: float, model: str | None) -> bool | None:
+        """Lumenfall's request history (GET /v1/requests, native prefix): was a video
+        request for this model recorded in the window? Its items name no video id."""
+        native = re.sub(r"/openai/v1$", "/v1", self.base_url)
+        params = {
+            "limit": "100",
+            "created_after": _iso(since),
+            "created_before": _iso(until),
+        }
+        try:
+            page = mapping(self.http.request("GET", f"{native}/requests", params=params).data)
+        except RequestRejected as error:
+            if error.status in (404, 405):
+                return None
+            raise
+        for raw in page.get("data", []):
+            item = mapping(raw)
+            if item.get("estimated") or "video" not in str(item.get("endpoint", "video")):
+                continue
+            if model is not None and item.get("model") not in (None, model):
+                continue
+            if item.get("status") == "rejected":
+                continue
+            return True
+        return False
+
+    def replay(self, request: JobRequest) -> list[Job]:
+        if request.idempotency_key is None:
+            raise UsageError("This submission carried no idempotency key; it cannot be replayed.")
+        return self.submit(request)
 
     def extend(self, job_id: str, request: JobRequest) -> list[Job]:
         raise UsageError(
@@ -110,7 +152,7 @@ class LumenfallProvider(OpenAIProvider):
         )
 
     def estimate(self, request: JobRequest) -> ProviderEstimate:
-        payload = mapping(self._post(request, params={"dryRun": "true"}).json())
+        payload = mapping(self._post(request, params={"dryRun": "true"}).data)
         micros = number(payload.get("total_cost_micros"))
         # An older skill sample reads metadata.cost (USD) instead; accept either.
         total = (
@@ -149,3 +191,7 @@ class LumenfallProvider(OpenAIProvider):
                 f"Job {job.id} is {job.status.value} but carries no output URL."
             )
         return Asset(job.output_url, authenticated=False)
+
+
+def _iso(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -22,7 +22,8 @@ from framecast.domain import Job, JobError, JobRequest, JobStatus, normalise_sta
 from framecast.errors import ProviderUnavailable, UsageError
 from framecast.normalise import tier_megapixels
 from framecast.providers.base import Asset, Capabilities, Provider, Variant
-from framecast.providers.openai import mapping, number, text
+from framecast.providers.openai import answered_id, mapping, number, text
+from framecast.untrusted import is_job_id
 
 RESOLUTION_TOKENS = ("480p", "580p", "720p", "1080p", "1792x1024", "2k", "4k")
 ORIENTED_FAMILIES = ("sora", "wan")  # these take orientation instead of aspect_ratio
@@ -85,6 +86,7 @@ class NanoGptProvider(Provider):
     base_url_env_var: ClassVar[str | None] = "NANOGPT_BASE_URL"
     default_base_url = "https://nano-gpt.com/api"
     default_model: ClassVar[str | None] = None
+    lookup_cap: ClassVar[int] = 50  # /generate-video/recover answers at most 50 runs
     capabilities = Capabilities(
         modes=("t2v", "i2v", "v2v"),
         uploads=False,
@@ -102,19 +104,20 @@ class NanoGptProvider(Provider):
         return {"x-api-key": api_key}
 
     def submit(self, request: JobRequest) -> list[Job]:
-        response = self.http.request("POST", "generate-video", json=request_body(request))
-        return [self._accepted(mapping(response.json()), request)]
+        answer = self.http.request("POST", "generate-video", json=request_body(request))
+        return [self._accepted(mapping(answer.data), request)]
 
     def extend(self, job_id: str, request: JobRequest) -> list[Job]:
         """NanoGPT's task extend flow: continue a finished run (`--param index=N`, 0-3)."""
         body = {"runId": job_id, "index": request.params.get("index", 0)}
-        response = self.http.request("POST", "generate-video/extend", json=body)
-        return [self._accepted(mapping(response.json()), request)]
+        answer = self.http.request("POST", "generate-video/extend", json=body)
+        return [self._accepted(mapping(answer.data), request)]
 
     def _accepted(self, payload: dict[str, Any], request: JobRequest | None) -> Job:
-        job_id = text(payload.get("runId")) or text(payload.get("id"))
-        if job_id is None:
+        run_id = payload.get("runId", payload.get("id"))
+        if run_id is None:
             raise ProviderUnavailable(f"{self.name} accepted the request but returned no run id.")
+        job_id, _ = answered_id(self.name, {"id": run_id}, None)
         return Job(
             id=job_id,
             provider=self.name,
@@ -130,7 +133,7 @@ class NanoGptProvider(Provider):
 
     def get(self, job_id: str) -> Job:
         payload = mapping(
-            self.http.request("GET", "video/status", params={"requestId": job_id}).json()
+            self.http.request("GET", "video/status", params={"requestId": job_id}).data
         )
         nested = payload.get("data")
         if isinstance(nested, dict):
@@ -147,8 +150,10 @@ class NanoGptProvider(Provider):
         error_object = mapping(data.get("error"))
         if error_object:
             message = text(error_object.get("message")) or message
+        _, alias = answered_id(self.name, {"id": payload.get("requestId")}, job_id)
         return Job(
-            id=text(payload.get("requestId")) or job_id,
+            id=job_id,
+            server_id=alias,
             provider=self.name,
             status=status,
             raw_status=raw,
@@ -166,8 +171,10 @@ class NanoGptProvider(Provider):
         remaining = number(payload.get("estimatedTimeRemaining"))
         progress = number(payload.get("progress"))
         message = text(payload.get("error")) or text(mapping(payload.get("error")).get("message"))
+        _, alias = answered_id(self.name, {"id": payload.get("requestId")}, job_id)
         return Job(
-            id=text(payload.get("requestId")) or job_id,
+            id=job_id,
+            server_id=alias,
             provider=self.name,
             status=status,
             raw_status=raw,
@@ -182,6 +189,32 @@ class NanoGptProvider(Provider):
             poll_after=None if not remaining else max(1.0, remaining / 2),
         )
 
+    def lookup(self, since: float, *, limit: int = 200) -> list[Job] | None:
+        """Recent runs (GET /generate-video/recover, at most 50), newest first, back to `since`."""
+        params = {"limit": str(min(50, limit))}
+        page = mapping(self.http.request("GET", "generate-video/recover", params=params).data)
+        found = []
+        for raw in page.get("data", []):
+            item = mapping(raw)
+            run_id = item.get("runId", item.get("id"))
+            if not is_job_id(run_id):
+                continue
+            status, raw_status = self._status(item.get("status"))
+            created = _timestamp(item.get("createdAt"))
+            if created is not None and created < since:
+                continue
+            found.append(
+                Job(
+                    id=str(run_id),
+                    provider=self.name,
+                    status=status,
+                    raw_status=raw_status,
+                    model=text(item.get("model")),
+                    created_at=created,
+                )
+            )
+        return found
+
     def asset(self, job: Job, variant: Variant) -> Asset:
         if variant != "video":
             raise UsageError(f"{self.name} delivers the video only, not a {variant}.")
@@ -193,7 +226,7 @@ class NanoGptProvider(Provider):
 
     def list_models(self) -> list[ModelInfo]:
         listing = mapping(
-            self.http.request("GET", "v1/video-models", params={"detailed": "true"}).json()
+            self.http.request("GET", "v1/video-models", params={"detailed": "true"}).data
         )
         seen = datetime.now().strftime("%Y-%m-%d")
         models = []

@@ -8,6 +8,7 @@ come from `/videos/{id}/content`, which needs the key.
 
 from __future__ import annotations
 
+import base64
 import json
 import mimetypes
 from pathlib import Path
@@ -16,7 +17,9 @@ from typing import Any, ClassVar
 from framecast.catalog import ModelInfo
 from framecast.domain import Job, JobError, JobRequest, JobStatus, normalise_status
 from framecast.errors import ProviderUnavailable, UsageError
+from framecast.http import Answer
 from framecast.providers.base import Asset, Capabilities, Provider, Variant
+from framecast.untrusted import is_job_id, path_part, shown_id
 
 URL_PREFIXES = ("https://", "http://", "data:")
 
@@ -59,10 +62,37 @@ def upload(path: str) -> tuple[str, bytes, str]:
     return file.name, file.read_bytes(), kind
 
 
-def video_job(provider: str, data: dict[str, Any], poll_after_ms: str | None) -> Job:
+def inline(path: str) -> str:
+    """A local file as a data: URI, for a JSON body."""
+    _, content, kind = upload(path)
+    return f"data:{kind};base64,{base64.b64encode(content).decode('ascii')}"
+
+
+def answered_id(
+    provider: str, data: dict[str, Any], known_id: str | None
+) -> tuple[str, str | None]:
+    """(the job's id, the other id this answer used for it, if any).
+
+    A job keeps the id it was created with: gateways that re-encode ids on every
+    answer (LiteLLM) cannot route their own re-encodings, so a later answer's id
+    is only recorded as an alias, never adopted.
+    """
+    given = data.get("id")
+    if known_id is not None:
+        alias = given if is_job_id(given) and given != known_id else None
+        return known_id, alias
+    if given is None:
+        raise ProviderUnavailable(f"{provider} answered with something that is not a job object.")
+    if not is_job_id(given):
+        raise ProviderUnavailable(f"{provider} answered with an unusable job id {shown_id(given)}.")
+    return str(given), None
+
+
+def video_job(
+    provider: str, data: dict[str, Any], poll_after_ms: str | None, known_id: str | None = None
+) -> Job:
     """A Job from an OpenAI-shaped video object, with the fields gateways add."""
-    if not isinstance(data.get("id"), str):
-        raise ProviderUnavailable(f"{provider} answered with something that is not a video object.")
+    job_id, alias = answered_id(provider, data, known_id)
     raw_status = data.get("status")
     status = normalise_status(raw_status)
     metadata = mapping(data.get("metadata"))
@@ -71,7 +101,8 @@ def video_job(provider: str, data: dict[str, Any], poll_after_ms: str | None) ->
     progress = number(data.get("progress"))
     hint = number(poll_after_ms)
     return Job(
-        id=data["id"],
+        id=job_id,
+        server_id=alias,
         provider=provider,
         # An unknown word is treated as still running; raw_status keeps it.
         status=status or JobStatus.IN_PROGRESS,
@@ -123,42 +154,46 @@ class OpenAIProvider(Provider):
     )
 
     def submit(self, request: JobRequest) -> list[Job]:
-        fields: list[tuple[str, str]] = [("prompt", request.prompt)]
         # Without an exact size (a model framecast does not know), a ratio goes as `size`,
         # which OpenAI-compatible gateways read as an aspect ratio, and the tier alongside.
         unresolved = request.size is None
-        for name, value in (
-            ("model", request.model),
-            ("seconds", None if request.seconds is None else str(request.seconds)),
-            ("size", request.aspect_ratio if unresolved else request.size),
-            ("resolution", request.resolution if unresolved else None),
-            ("negative_prompt", request.negative_prompt),
-            ("seed", request.seed),
-            ("generate_audio", request.audio),
-            ("user", request.user),
-            ("metadata", request.metadata or None),
-        ):
-            if value is not None:
-                fields.append((name, form_value(value)))
-        files: list[tuple[str, tuple[str, bytes, str]]] = []
-        for image in request.images:
-            if image.startswith(URL_PREFIXES):
-                fields.append(("input_reference", image))
-            else:
-                files.append(("input_reference", upload(image)))
-        fields.extend((key, form_value(value)) for key, value in request.params.items())
-        data: dict[str, list[str]] = {}
-        for key, value in fields:
-            data.setdefault(key, []).append(value)
-        response = self.http.request("POST", "videos", data=data, files=files or _ForceMultipart())
-        return [self._job(response.json(), response.headers.get("openai-poll-after-ms"))]
+        fields: dict[str, Any] = {
+            "prompt": request.prompt,
+            "model": request.model,
+            "seconds": None if request.seconds is None else str(request.seconds),
+            "size": request.aspect_ratio if unresolved else request.size,
+            "resolution": request.resolution if unresolved else None,
+            "negative_prompt": request.negative_prompt,
+            "seed": request.seed,
+            "generate_audio": request.audio,
+            "user": request.user,
+            "metadata": request.metadata or None,
+        }
+        fields = {k: v for k, v in fields.items() if v is not None} | request.params
+        local = [image for image in request.images if not image.startswith(URL_PREFIXES)]
+        if request.images and len(local) < len(request.images):
+            # The spec takes a reference by URL only as a JSON object ({"image_url": ...});
+            # a bare multipart text field is refused by strict servers (LiteLLM: 422).
+            refs = [
+                {"image_url": image if image.startswith(URL_PREFIXES) else inline(image)}
+                for image in request.images
+            ]
+            fields["input_reference"] = refs[0] if len(refs) == 1 else refs
+            answer = self.http.request("POST", "videos", json=fields)
+        else:
+            # Multipart, as the official clients send it; local images go as file uploads.
+            data = {key: form_value(value) for key, value in fields.items()}
+            files = [("input_reference", upload(path)) for path in local]
+            answer = self.http.request(
+                "POST", "videos", data=data, files=files or _ForceMultipart()
+            )
+        return [self._job(answer)]
 
     def get(self, job_id: str) -> Job:
-        response = self.http.request("GET", f"videos/{job_id}")
-        return self._job(response.json(), response.headers.get("openai-poll-after-ms"))
+        return self._job(self.http.request("GET", f"videos/{path_part(job_id)}"), job_id)
 
     def cancel(self, job_id: str) -> None:
-        self.http.request("DELETE", f"videos/{job_id}")
+        self.http.request("DELETE", f"videos/{path_part(job_id)}", expect_json=False)
 
     def extend(self, job_id: str, request: JobRequest) -> list[Job]:
         """POST /videos/extensions: a new `request.seconds` segment (default 4) after the clip."""
@@ -167,25 +202,43 @@ class OpenAIProvider(Provider):
             "prompt": request.prompt,
             "seconds": str(request.seconds or 4),
         }
-        response = self.http.request("POST", "videos/extensions", json=body)
-        return [self._job(response.json(), response.headers.get("openai-poll-after-ms"))]
+        return [self._job(self.http.request("POST", "videos/extensions", json=body))]
 
     def remix(self, job_id: str, prompt: str) -> Job:
-        response = self.http.request("POST", f"videos/{job_id}/remix", json={"prompt": prompt})
-        return self._job(response.json(), response.headers.get("openai-poll-after-ms"))
+        path = f"videos/{path_part(job_id)}/remix"
+        return self._job(self.http.request("POST", path, json={"prompt": prompt}))
 
     def list_jobs(
         self, *, limit: int = 20, after: str | None = None
     ) -> tuple[list[Job], str | None]:
-        """One page of the server's own job list, and the cursor of the next page."""
-        params: dict[str, Any] = {"limit": limit, **({"after": after} if after else {})}
-        page = mapping(self.http.request("GET", "videos", params=params).json())
-        jobs = [self._job(item, None) for item in page.get("data", []) if isinstance(item, dict)]
-        more = page.get("has_more") and isinstance(page.get("last_id"), str)
+        """One page of the server's own job list, newest first, and the cursor of the next page."""
+        params: dict[str, Any] = {
+            "limit": limit,
+            "order": "desc",
+            **({"after": after} if after else {}),
+        }
+        page = mapping(self.http.request("GET", "videos", params=params).data)
+        jobs = []
+        for item in page.get("data", []):
+            if isinstance(item, dict) and is_job_id(item.get("id")):
+                jobs.append(video_job(self.name, item, None))
+        more = page.get("has_more") and is_job_id(page.get("last_id"))
         return jobs, page["last_id"] if more else None
 
+    def lookup(self, since: float, *, limit: int = 200) -> list[Job] | None:
+        """The server's own job list (GET /videos), newest first, back to `since`."""
+        found: list[Job] = []
+        cursor: str | None = None
+        while len(found) < limit:
+            page, cursor = self.list_jobs(limit=min(100, limit - len(found)), after=cursor)
+            found.extend(job for job in page if (job.created_at or since) >= since)
+            older = any(job.created_at is not None and job.created_at < since for job in page)
+            if cursor is None or older or not page:
+                break
+        return found
+
     def list_models(self) -> list[ModelInfo]:
-        listing = mapping(self.http.request("GET", "models").json())
+        listing = mapping(self.http.request("GET", "models").data)
         return [
             ModelInfo(
                 id=item["id"],
@@ -208,8 +261,10 @@ class OpenAIProvider(Provider):
         if variant not in self.capabilities.variants:
             raise UsageError(f"The {self.name} API delivers no {variant}.")
         return Asset(
-            f"{self.base_url}/videos/{job.id}/content?variant={variant}", authenticated=True
+            f"{self.base_url}/videos/{path_part(job.id)}/content?variant={variant}",
+            authenticated=True,
         )
 
-    def _job(self, payload: Any, poll_after_ms: str | None) -> Job:
-        return video_job(self.name, mapping(payload), poll_after_ms)
+    def _job(self, answer: Answer, known_id: str | None = None) -> Job:
+        hint = answer.headers.get("openai-poll-after-ms")
+        return video_job(self.name, mapping(answer.data), hint, known_id)

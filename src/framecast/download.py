@@ -1,0 +1,415 @@
+"""Downloads that cannot lie: private partial files, resumption, verification, atomic placing.
+
+- Each download writes to its own partial file beside the target, created
+  exclusively and held under an advisory lock, so two processes never mix bytes.
+- A transfer that breaks off resumes with `Range` + `If-Range` (the ETag or
+  Last-Modified seen first), a few times with backoff; 206, 200 (the server
+  restarted) and 416 are all understood. A refused signed link (expired) is
+  renewed by asking the provider for the job again, and the transfer goes on.
+- An interrupted download leaves its partial file and a small state record
+  (where it came from, its validator, its expected length); the next run for
+  the same job adopts the partial file and fetches only the rest.
+- Before anything gets the final name, the bytes are counted against
+  Content-Length and checked structurally (verify.py); then they are fsynced
+  and moved into place without overwriting anything (unless `force`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+import secrets
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO, Protocol
+
+import httpx
+
+from framecast import verify
+from framecast.errors import BadDownload, LocalIOError, ProviderError
+from framecast.http import LinkRefused, TransferBroken
+
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks, so partial files are never shared
+    fcntl = None  # type: ignore[assignment]
+
+PARTIAL_PREFIX = ".framecast-"
+MAX_RESUMES = 4
+MAX_RENEWALS = 2
+_CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
+
+
+class Source(Protocol):
+    """Where an asset comes from; `renew` asks the provider for a fresh link."""
+
+    def open(self, headers: dict[str, str]) -> AbstractContextManager[httpx.Response]: ...
+
+    def renew(self) -> bool: ...
+
+
+@dataclass(slots=True)
+class Progress:
+    on_start: Callable[[int | None], None] = lambda total: None
+    on_bytes: Callable[[int], None] = lambda count: None
+
+
+def partial_key(*parts: str) -> str:
+    """A short name for one job's asset, shared by every run that downloads it."""
+    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:16]
+
+
+@contextlib.contextmanager
+def _local(action: str, path: Path) -> Iterator[None]:
+    """OSErrors as one line naming the file (exit 9), never as a bug."""
+    try:
+        yield
+    except OSError as error:
+        raise LocalIOError.from_os(error, action=action, path=path) from None
+
+
+class Partial:
+    """A partial file this process owns (exclusively, under a lock), and its state record."""
+
+    def __init__(self, path: Path, fd: int, state: dict[str, Any] | None) -> None:
+        self.path = path
+        self.fd = fd
+        self.state = state or {}
+        self.file: BinaryIO = os.fdopen(fd, "r+b")
+
+    @property
+    def state_path(self) -> Path:
+        return self.path.with_suffix(".state")
+
+    @property
+    def size(self) -> int:
+        self.file.flush()
+        return os.fstat(self.fd).st_size
+
+    def save_state(self, **fields: Any) -> None:
+        self.state.update(fields)
+        part = self.state_path.with_suffix(".state-new")
+        part.write_text(json.dumps(self.state), encoding="utf-8")
+        os.replace(part, self.state_path)
+
+    def restart(self) -> None:
+        self.file.truncate(0)
+        self.file.seek(0)
+        self.state = {}
+        with contextlib.suppress(FileNotFoundError):
+            self.state_path.unlink()
+
+    def discard(self) -> None:
+        for path in (self.path, self.state_path):
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+        self.close()
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            self.file.close()  # also drops the lock
+
+
+def _locked(fd: int) -> bool:
+    if fcntl is None:
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _claim(folder: Path, key: str) -> Partial | None:
+    """Adopt an earlier run's partial file for this key, if one is there and nobody holds it."""
+    if fcntl is None:
+        return None
+    for candidate in sorted(folder.glob(f"{PARTIAL_PREFIX}{key}-*.part")):
+        try:
+            fd = os.open(candidate, os.O_RDWR)
+        except OSError:
+            continue
+        if not _locked(fd):
+            os.close(fd)  # another process is downloading into it right now
+            continue
+        mine = folder / f"{PARTIAL_PREFIX}{key}-{secrets.token_hex(4)}.part"
+        try:
+            os.rename(candidate, mine)
+        except OSError:
+            os.close(fd)
+            continue
+        state = None
+        old_state = candidate.with_suffix(".state")
+        with contextlib.suppress(OSError, ValueError):
+            state = json.loads(old_state.read_text(encoding="utf-8"))
+            os.replace(old_state, mine.with_suffix(".state"))
+        return Partial(mine, fd, state if isinstance(state, dict) else None)
+    return None
+
+
+def _fresh(folder: Path, key: str) -> Partial:
+    while True:
+        path = folder / f"{PARTIAL_PREFIX}{key}-{secrets.token_hex(4)}.part"
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o644)
+        if _locked(fd):
+            return Partial(path, fd, None)
+        os.close(fd)  # another run adopted it in the instant before our lock; leave it be
+
+
+def open_partial(folder: Path, key: str) -> Partial:
+    with _local("create a file in", folder):
+        folder.mkdir(parents=True, exist_ok=True)
+        return _claim(folder, key) or _fresh(folder, key)
+
+
+def _validator(response: httpx.Response) -> str | None:
+    etag = str(response.headers.get("etag", ""))
+    if etag and not etag.startswith("W/"):
+        return etag
+    return response.headers.get("last-modified") or None
+
+
+def _declared_length(response: httpx.Response) -> int | None:
+    if response.headers.get("content-encoding", "identity") != "identity":
+        return None
+    length = response.headers.get("content-length", "")
+    return int(length) if length.isdigit() else None
+
+
+def _identity(response: httpx.Response) -> str:
+    url = response.url
+    return f"{url.scheme}://{url.host}{url.path}"
+
+
+def transfer(
+    source: Source,
+    partial: Partial,
+    *,
+    variant: str,
+    progress: Progress,
+    sleep: Callable[[float], None] = time.sleep,
+) -> int:
+    """Fill `partial` with the whole, verified asset; returns its size."""
+    resumes = renewals = 0
+    started = False
+    while True:
+        have = partial.size
+        validator = partial.state.get("validator")
+        if have and not validator:
+            partial.restart()  # nothing proves the rest would belong to these bytes
+            have = 0
+        headers = {"range": f"bytes={have}-", "if-range": str(validator)} if have else {}
+        try:
+            expected = _receive(source, partial, headers, progress, started)
+            started = True
+        except TransferBroken:
+            started = True
+            resumes += 1
+            if resumes > MAX_RESUMES:
+                raise
+            sleep(min(8.0, 0.5 * 2**resumes))
+            continue
+        except LinkRefused:
+            renewals += 1
+            if renewals > MAX_RENEWALS or not source.renew():
+                raise
+            continue
+        except _RangeRefused:
+            if have and partial.state.get("length") == have:
+                expected = have  # everything was already here
+            else:
+                partial.restart()
+                continue
+        with _local("write", partial.path):
+            size = partial.size
+            os.fsync(partial.fd)
+        problem = verify.problem(partial.path, variant)
+        if expected is not None and size != expected and problem is None:
+            problem = f"{size} of {expected} bytes arrived"
+        if problem is None:
+            return size
+        # A video cut short looks like a box running past the end: try to fetch the rest.
+        if "past the end" in problem and partial.state.get("validator") and resumes < MAX_RESUMES:
+            resumes += 1
+            continue
+        raise BadDownload(f"The download is not a {variant} ({problem}).")
+
+
+class _RangeRefused(Exception):
+    """416: the server has nothing past the bytes already here."""
+
+
+def _receive(
+    source: Source,
+    partial: Partial,
+    headers: dict[str, str],
+    progress: Progress,
+    started: bool,
+) -> int | None:
+    """One request: append what arrives to `partial`; returns the expected total length."""
+    try:
+        stream = source.open(headers)
+        with stream as response:
+            total = _declared_length(response)
+            offset = 0
+            if response.status_code == 206:
+                match = _CONTENT_RANGE.fullmatch(response.headers.get("content-range", ""))
+                if match is None or int(match[1]) != partial.size:
+                    partial.restart()  # not the range asked for; start again from the top
+                    raise TransferBroken("The server answered with another byte range.")
+                offset = int(match[1])
+                total = int(match[3]) if match[3] != "*" else None
+            else:
+                partial.restart()
+            with _local("write", partial.path):
+                partial.save_state(
+                    url=_identity(response),
+                    validator=_validator(response),
+                    length=total,
+                )
+            if not started:
+                progress.on_start(total)
+                if offset:
+                    progress.on_bytes(offset)  # what an earlier run already fetched
+            partial.file.seek(offset)
+            # iter_bytes() without a chunk size is httpx's fastest path (performance-facts.md).
+            for chunk in response.iter_bytes():
+                with _local("write", partial.path):
+                    partial.file.write(chunk)
+                progress.on_bytes(len(chunk))
+    except ProviderError as error:
+        if error.status == 416:
+            raise _RangeRefused from None
+        raise
+    if total is not None and partial.size < total:
+        raise TransferBroken(f"The download stopped at {partial.size} of {total} bytes.")
+    return total
+
+
+def place(partial: Partial, target: Path, *, force: bool) -> Path:
+    """Give the verified partial file its final name; never overwrite unless `force`."""
+    with _local("save", target):
+        if force:
+            os.replace(partial.path, target)
+            final = target
+        else:
+            final = _move_to_free_name(partial.path, target)
+    with contextlib.suppress(FileNotFoundError):
+        partial.state_path.unlink()
+    partial.close()
+    return final
+
+
+def candidates(path: Path) -> Iterator[Path]:
+    yield path
+    n = 1
+    while True:
+        yield path.with_name(f"{path.stem}-{n}{path.suffix}")
+        n += 1
+
+
+def _move_to_free_name(part: Path, path: Path) -> Path:
+    for candidate in candidates(path):
+        try:
+            # A hard link fails if the name is taken, where a rename would overwrite.
+            os.link(part, candidate)
+        except FileExistsError:
+            continue
+        except OSError:
+            # No hard links here (FAT, some network mounts): claim the name, then replace it.
+            try:
+                fd = os.open(candidate, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                continue
+            os.close(fd)
+            os.replace(part, candidate)
+            return candidate
+        part.unlink()
+        return candidate
+    raise AssertionError("unreachable")
+
+
+def save(
+    source: Source,
+    target: Path,
+    *,
+    key: str,
+    variant: str,
+    force: bool = False,
+    progress: Progress | None = None,
+) -> tuple[Path, int]:
+    """Download an asset to `target` (or the next free name); returns where it went and its size."""
+    partial = open_partial(target.parent, key)
+    try:
+        size = transfer(source, partial, variant=variant, progress=progress or Progress())
+    except BadDownload:
+        partial.discard()
+        raise
+    except BaseException:
+        partial.close()  # keep the bytes and the state record for the next run
+        raise
+    return place(partial, target, force=force), size
+
+
+def stream_to(
+    source: Source, sink: BinaryIO, *, variant: str, progress: Progress | None = None
+) -> int:
+    """`-o -`: the asset straight to a stream. The first bytes are checked before any is written."""
+    progress = progress or Progress()
+    written = resumes = renewals = 0
+    while True:
+        headers = {"range": f"bytes={written}-"} if written else {}
+        head = b""
+        try:
+            with source.open(headers) as response:
+                if written and response.status_code != 206:
+                    raise BadDownload("The server restarted the download; stdout cannot rewind.")
+                total = _declared_length(response)
+                if not written:
+                    progress.on_start(total)
+                for chunk in response.iter_bytes():
+                    piece = chunk
+                    if not written:
+                        head += chunk
+                        if len(head) < 64:
+                            continue
+                        _check_head(head, variant)
+                        piece, head = head, b""
+                    sink.write(piece)
+                    written += len(piece)
+                    progress.on_bytes(len(piece))
+                if head:
+                    _check_head(head, variant)
+                    sink.write(head)
+                    written += len(head)
+                    progress.on_bytes(len(head))
+                if total is not None and response.status_code == 200 and written < total:
+                    raise TransferBroken(f"The download stopped at {written} of {total} bytes.")
+        except TransferBroken:
+            resumes += 1
+            if resumes > MAX_RESUMES:
+                raise
+            continue
+        except LinkRefused:
+            renewals += 1
+            if renewals > MAX_RENEWALS or not source.renew():
+                raise
+            continue
+        sink.flush()
+        return written
+
+
+def _check_head(head: bytes, variant: str) -> None:
+    ok = (
+        head[4:8] == b"ftyp"
+        if variant == "video"
+        else head.startswith(b"\x89PNG") or head[:3] == b"\xff\xd8\xff" or head[8:12] == b"WEBP"
+    )
+    if not ok:
+        raise BadDownload(f"The download is not a {variant} (it starts {head[:16]!r}).")

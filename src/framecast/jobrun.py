@@ -1,0 +1,539 @@
+"""One job run: submit, wait and deliver, and what is guaranteed on every way out.
+
+`generate`, `wait` and `download` (and batches) all go through `JobRun`, which
+reports through an `Events` object (the display) and owns these promises:
+
+- A submission is journaled (`submitting`, with its fingerprint and idempotency
+  key) before it is sent. A clear refusal removes the entry; an ambiguous outcome
+  (a 5xx, a broken connection, an unreadable answer, Ctrl-C in flight) turns it
+  `unknown`, and says so: the job may exist and may be billed.
+- The same request is not submitted again while an earlier one is in flight or
+  unknown, unless the caller says `again`.
+- A job keeps the id it was created with; other ids a server uses for it are
+  journaled as aliases.
+- Once jobs exist, whatever ends the run (a provider or network failure, a local
+  I/O error, the journal, a timeout, Ctrl-C, SIGTERM, a bug) carries `Resume`:
+  the ids and the command that picks them up.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO, Protocol
+
+from framecast import download, verify
+from framecast.domain import Job, JobRequest, JobStatus
+from framecast.errors import (
+    FramecastError,
+    Interrupted,
+    JobFailed,
+    LocalIOError,
+    ProviderError,
+    ProviderUnavailable,
+    Resume,
+    SubmissionUnknown,
+    Terminated,
+    UsageError,
+    WaitTimeout,
+)
+from framecast.jobs import Prepared, fingerprint
+from framecast.journal import IN_FLIGHT, Entry, Journal
+from framecast.polling import PollPolicy, track
+from framecast.saving import STDOUT, target_path
+
+if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
+    import httpx
+
+    from framecast.providers.base import Provider, Variant
+
+MAX_N = 4
+
+
+class Events(Protocol):
+    """What a run reports as it goes; the display implements it."""
+
+    def update(self, job: Job) -> None: ...
+
+    def trouble(self, job: Job, error: ProviderUnavailable) -> None: ...
+
+    def note(self, text: str) -> None: ...
+
+    def download_started(self, job: Job, path: Path, total: int | None) -> None: ...
+
+    def download_advanced(self, count: int) -> None: ...
+
+    def download_finished(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """What to do with a finished job's asset."""
+
+    output: str | None = None  # -o: a file, a directory, a template, or "-" (sink)
+    save: bool = True  # False: only wait (wait without --download)
+    force: bool = False
+    variant: Variant = "video"
+    sink: BinaryIO | None = None  # where "-o -" writes
+    on_saved: Callable[[Job, Path, int], None] | None = None  # e.g. the .info.json sidecar
+
+
+@dataclass(slots=True)
+class Tracked:
+    """A job this run follows, the provider that answers for it, and what became of it."""
+
+    provider: Provider
+    job: Job
+    entry: Entry | None = None
+    index: int | None = None  # numbers the videos of one request in file names
+    path: Path | None = None
+    size: int | None = None
+
+
+class _AssetSource:
+    """A finished job's asset for download.py; a refused signed link is renewed once asked."""
+
+    def __init__(self, run: JobRun, tracked: Tracked, variant: Variant) -> None:
+        self.run = run
+        self.tracked = tracked
+        self.variant = variant
+
+    def open(self, headers: dict[str, str]) -> AbstractContextManager[httpx.Response]:
+        return self.tracked.provider.open_asset(self.tracked.job, self.variant, headers=headers)
+
+    def renew(self) -> bool:
+        provider = self.tracked.provider
+        if provider.asset(self.tracked.job, self.variant).authenticated:
+            return False  # not a signed link: asking again would give the same URL
+        self.tracked.job = self.run.refresh(provider, self.tracked.job.id)
+        return self.tracked.job.status is JobStatus.COMPLETED
+
+
+class JobRun:
+    def __init__(
+        self,
+        journal: Journal,
+        events: Events,
+        *,
+        policy: PollPolicy | None = None,
+        timeout: float | None = None,
+        cancel_on_interrupt: bool = False,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.journal = journal
+        self.events = events
+        self.policy = policy or PollPolicy()
+        self.clock = clock
+        self.sleep = sleep
+        self.started = clock()
+        self.deadline = None if not timeout else self.started + timeout
+        self.cancel_on_interrupt = cancel_on_interrupt
+
+    # -- submitting ----------------------------------------------------------------
+
+    def submit(
+        self,
+        provider: Provider,
+        prepared: Prepared,
+        *,
+        extend: str | None = None,
+        again: bool = False,
+    ) -> list[Job]:
+        """Submit the request (n times where the provider cannot make n itself); all journaled."""
+        provider.http.deadline = self.deadline
+        request = prepared.request
+        if not 1 <= request.n <= MAX_N:
+            raise UsageError(f"--n {request.n}: ask for 1 to {MAX_N} videos.")
+        if extend is not None and request.n != 1:
+            raise UsageError("--extend makes one continuation; drop --n.")
+        mark = fingerprint(provider.name, provider.base_url, request, extend)
+        self._check_repeat(mark, again)
+        if provider.capabilities.idempotency and request.idempotency_key is None:
+            # Where the provider deduplicates by key, a retried POST cannot bill twice.
+            request = replace(request, idempotency_key=f"framecast-{uuid.uuid4()}")
+        extra: dict[str, object] = {"adjustments": [str(a) for a in prepared.adjustments]}
+        if extend is not None:
+            extra["extends"] = extend
+        if request.n == 1 or provider.capabilities.native_n or extend is not None:
+            singles = [request]
+        else:
+            key = request.idempotency_key
+            singles = [
+                replace(request, n=1, idempotency_key=key and f"{key}-{i}")
+                for i in range(1, request.n + 1)
+            ]
+        seqs = [
+            self.journal.begin_submission(
+                provider=provider.name,
+                base_url=provider.base_url,
+                request=single,
+                fingerprint=mark,
+                idempotency_key=single.idempotency_key,
+                extra=extra,
+            )
+            for single in singles
+        ]
+        return self._send(provider, singles, seqs, mark, extend)
+
+    def _check_repeat(self, mark: str, again: bool) -> None:
+        earlier = self.journal.same_request(mark)
+        if again or not earlier:
+            return
+        busy = [e for e in earlier if e.state in IN_FLIGHT]
+        if busy:
+            entry = busy[0]
+            state = "unknown" if entry.orphaned else entry.state
+            advice = (
+                "Find out whether it exists with `framecast sync`"
+                if entry.pending
+                else f"Follow it with `framecast wait {entry.id}`"
+            )
+            raise UsageError(
+                f"The same request is already {state}: {entry.id} "
+                f"(submitted {time.strftime('%Y-%m-%d %H:%M', time.localtime(entry.submitted_at))})"
+                "; nothing was sent.",
+                hint=f"{advice}, or pass --again to submit another, billed job.",
+            )
+        done = [e for e in earlier if e.state == JobStatus.COMPLETED.value]
+        if done:
+            self.events.note(f"The same request made {done[0].id} before; this is a new take.")
+
+    def _send(
+        self,
+        provider: Provider,
+        singles: list[JobRequest],
+        seqs: list[int],
+        mark: str,
+        extend: str | None,
+    ) -> list[Job]:
+        def one(single: JobRequest) -> list[Job]:
+            if extend is not None:
+                return provider.extend(extend, single)
+            return provider.submit(single)
+
+        created: list[Job] = []
+        outcomes: dict[int, list[Job] | BaseException] = {}
+        settled: set[int] = set()
+        try:
+            if len(singles) == 1:
+                try:
+                    outcomes[0] = one(singles[0])
+                except Exception as error:
+                    outcomes[0] = error
+            else:
+                with ThreadPoolExecutor(max_workers=len(singles)) as pool:
+                    futures: list[Future[list[Job]]] = [pool.submit(one, s) for s in singles]
+                    for i, future in enumerate(futures):
+                        try:
+                            outcomes[i] = future.result()
+                        except Exception as error:
+                            outcomes[i] = error
+            first_error: BaseException | None = None
+            for i, seq in enumerate(seqs):
+                outcome = outcomes[i]
+                if isinstance(outcome, BaseException):
+                    first_error = first_error or self._unsettled(seq, outcome, provider)
+                else:
+                    created.extend(outcome)  # they exist now, whatever the journal does next
+                    self.journal.complete_submission(seq, outcome[0])
+                    for more in outcome[1:]:
+                        self.journal.add_job(
+                            more,
+                            provider.base_url,
+                            request=singles[i].to_record(),
+                            fingerprint=mark,
+                        )
+                settled.add(i)
+            if first_error is not None:
+                raise first_error
+        except KeyboardInterrupt as stop:
+            for i, seq in enumerate(seqs):
+                if i not in settled and i not in outcomes:
+                    self._quietly(
+                        functools.partial(
+                            self.journal.mark_unknown,
+                            seq,
+                            "interrupted while the submission was in flight",
+                        )
+                    )
+            raise self._interrupted(
+                created,
+                stop,
+                "Interrupted while the submission was in flight; a job may have been created.",
+                Resume(tuple(j.id for j in created)) if created else Resume((), verb="sync"),
+            ) from None
+        except BaseException as error:
+            if created:
+                _attach(error, Resume(tuple(j.id for j in created)))
+            raise
+        for job in created:
+            self.events.update(job)
+        return created
+
+    def _unsettled(self, seq: int, error: BaseException, provider: Provider) -> BaseException:
+        """Journal a failed submission as forgotten (nothing created) or unknown (maybe)."""
+        refused = isinstance(error, FramecastError) and not (
+            isinstance(error, ProviderError) and error.may_have_acted
+        )
+        if refused or isinstance(error, OSError):
+            # Refused, never sent, or a local file unreadable before sending: no job.
+            self.journal.forget(seq)
+            if isinstance(error, OSError):
+                return LocalIOError.from_os(error, action="read")
+            return error
+        reason = error.message if isinstance(error, FramecastError) else repr(error)
+        self.journal.mark_unknown(seq, reason)
+        unknown = SubmissionUnknown(
+            f"The submission's outcome is unknown ({reason}); the job may exist at "
+            f"{provider.name} and may be billed.",
+            hint="It is journaled as `unknown`. Run `framecast sync` to find out; the same "
+            "request is refused until then (pass --again to submit it anyway).",
+        )
+        unknown.resume = Resume((), verb="sync")
+        if not isinstance(error, FramecastError):
+            unknown.__cause__ = error
+        return unknown
+
+    # -- following -----------------------------------------------------------------
+
+    def refresh(self, provider: Provider, job_id: str) -> Job:
+        job = provider.get(job_id)
+        self.journal.update(job, provider.base_url)
+        return job
+
+    def follow(
+        self,
+        tracked: Sequence[Tracked],
+        delivery: Delivery,
+        *,
+        refresh_first: bool = False,
+    ) -> list[Tracked]:
+        """Wait for every job, then deliver the completed ones as `delivery` says."""
+        resume = Resume(
+            tuple(t.job.id for t in tracked),
+            output=delivery.output if delivery.output != STDOUT else None,
+            download=delivery.save,
+        )
+        with self._guard(tracked, resume):
+            # What the journal already knows to be finished is not asked again.
+            waiting = [
+                t for t in tracked if not (refresh_first and t.entry is not None and t.job.finished)
+            ]
+            self._wait(waiting, refresh_first=refresh_first)
+            if not delivery.save:
+                return list(tracked)
+            polled = {id(t) for t in waiting}
+            for item in tracked:
+                if item.job.status is not JobStatus.COMPLETED:
+                    continue
+                if id(item) not in polled:
+                    # Known finished from the journal: its signed link may be stale by now.
+                    item.job = self.refresh(item.provider, item.job.id)
+                self._deliver(item, delivery, several=len(tracked) > 1 and item.index is None)
+        return list(tracked)
+
+    def fetch(self, item: Tracked, delivery: Delivery) -> Tracked:
+        """`download`: ask afresh (links are signed and expire), then save the asset."""
+        resume = Resume(
+            (item.job.id,),
+            verb="download",
+            output=delivery.output if delivery.output != STDOUT else None,
+            variant=delivery.variant,
+        )
+        with self._guard([item], resume, waiting=False):
+            item.provider.http.deadline = self.deadline
+            item.job = self.refresh(item.provider, item.job.id)
+            job = item.job
+            if job.finished and job.status is not JobStatus.COMPLETED:
+                raise job_failed([job])
+            if job.status is not JobStatus.COMPLETED:
+                raise UsageError(
+                    f"Job {job.id} is {job.status.value}; there is nothing to download yet.",
+                    hint=f"Wait for it and save it with: framecast wait {job.id} --download",
+                )
+            self._deliver(item, delivery, several=False)
+        return item
+
+    def _wait(self, tracked: Sequence[Tracked], *, refresh_first: bool) -> None:
+        for item in tracked:
+            item.provider.http.deadline = self.deadline
+            self.events.update(item.job)
+
+        def fetch(index: int, job: Job) -> Job:
+            return tracked[index].provider.get(job.id)
+
+        def updated(index: int, job: Job) -> None:
+            item = tracked[index]
+            before = item.job
+            item.job = job
+            if job.server_id or (job.status, job.progress, job.output_url) != (
+                before.status,
+                before.progress,
+                before.output_url,
+            ):
+                self.journal.update(job, item.provider.base_url)
+            self.events.update(job)
+
+        track(
+            [t.job for t in tracked],
+            fetch,
+            policy=self.policy,
+            deadline=self.deadline,
+            refresh_first=refresh_first,
+            on_update=updated,
+            on_trouble=lambda index, job, error: self.events.trouble(job, error),
+            clock=self.clock,
+            sleep=self.sleep,
+        )
+
+    def _deliver(self, item: Tracked, delivery: Delivery, *, several: bool) -> None:
+        job, provider = item.job, item.provider
+        source = _AssetSource(self, item, delivery.variant)
+        progress = download.Progress(on_bytes=self.events.download_advanced)
+        if delivery.output == STDOUT:
+            if delivery.sink is None:
+                raise UsageError("-o - needs somewhere to write.")
+            progress.on_start = lambda total: self.events.download_started(job, Path("-"), total)
+            item.size = download.stream_to(
+                source, delivery.sink, variant=delivery.variant, progress=progress
+            )
+            self.events.download_finished()
+            return
+        video = delivery.variant == "video"
+        named = job if video else replace(job, id=f"{job.id}-{delivery.variant}")
+        path = target_path(
+            delivery.output, named, "mp4" if video else "png", several=several, index=item.index
+        )
+        if video and not delivery.force and already_saved(item.entry, path):
+            item.path, item.size = path, item.entry.output_bytes if item.entry else None
+            return
+        progress.on_start = lambda total: self.events.download_started(job, path, total)
+        key = download.partial_key(provider.name, provider.base_url, job.id, delivery.variant)
+        item.path, item.size = download.save(
+            source,
+            path,
+            key=key,
+            variant=delivery.variant,
+            force=delivery.force,
+            progress=progress,
+        )
+        self.events.download_finished()
+        if video:
+            self.journal.set_output(job, provider.base_url, item.path, item.size)
+        if delivery.on_saved is not None and video:
+            delivery.on_saved(item.job, item.path, item.size)
+
+    # -- every way out ---------------------------------------------------------------
+
+    @contextmanager
+    def _guard(
+        self, tracked: Sequence[Tracked], resume: Resume, *, waiting: bool = True
+    ) -> Iterator[None]:
+        try:
+            yield
+        except KeyboardInterrupt as stop:
+            raise self._interrupted(
+                [t.job for t in tracked],
+                stop,
+                f"Stopped {'waiting for' if waiting else 'downloading'} "
+                f"{', '.join(t.job.id for t in tracked)}.",
+                resume,
+                providers={t.job.id: t.provider for t in tracked},
+            ) from None
+        except WaitTimeout as error:
+            left = tuple(j.id for j in error.jobs)
+            error.resume = replace(resume, job_ids=left)
+            raise
+        except (JobFailed, UsageError):
+            raise
+        except OSError as error:
+            failure = LocalIOError.from_os(error, action="write")
+            failure.resume = resume
+            raise failure from None
+        except BaseException as error:
+            _attach(error, resume)
+            raise
+
+    def _interrupted(
+        self,
+        jobs: Sequence[Job],
+        stop: KeyboardInterrupt,
+        message: str,
+        resume: Resume,
+        providers: dict[str, Provider] | None = None,
+    ) -> Interrupted:
+        signal = "SIGTERM" if isinstance(stop, Terminated) else "SIGINT"
+        cancelled: list[str] = []
+        if self.cancel_on_interrupt and providers:
+            for job in jobs:
+                provider = providers.get(job.id)
+                if provider is None or job.finished or not provider.capabilities.cancel:
+                    continue
+                try:
+                    provider.cancel(job.id)
+                except (FramecastError, OSError):
+                    continue
+                cancelled.append(job.id)
+                self._quietly(
+                    functools.partial(
+                        self.journal.update,
+                        replace(job, status=JobStatus.CANCELLED, server_id=None),
+                        provider.base_url,
+                    )
+                )
+        running = [j.id for j in jobs if j.id not in cancelled and not j.finished]
+        if cancelled:
+            message += f" Cancelled at the provider: {', '.join(cancelled)}."
+        if running:
+            message += " The job(s) keep running at the provider."
+        error = Interrupted(message, signal=signal)
+        left = tuple(i for i in resume.job_ids if i not in cancelled)
+        error.resume = replace(resume, job_ids=left) if left or resume.verb == "sync" else None
+        return error
+
+    def _quietly(self, step: Callable[[], object]) -> None:
+        """A best-effort journal write on the way out; the error being raised matters more."""
+        with contextlib.suppress(FramecastError, OSError):
+            step()
+
+
+def _attach(error: BaseException, resume: Resume) -> None:
+    """Make sure whatever ends the run names the jobs that exist."""
+    if isinstance(error, FramecastError):
+        if error.resume is None:
+            error.resume = resume
+    elif resume.job_ids:
+        error.add_note(resume.sentence())
+
+
+def job_failed(jobs: list[Job]) -> JobFailed:
+    first = jobs[0]
+    reason = first.error.message if first.error else "no reason given"
+    code = f" [{first.error.code}]" if first.error and first.error.code else ""
+    return JobFailed(jobs, f"Job {first.id} {first.status.value}: {reason}{code}")
+
+
+def already_saved(entry: Entry | None, path: Path) -> bool:
+    """The journal says this exact file is this job's complete download, and it verifies."""
+    if entry is None or entry.output_path is None or entry.output_bytes is None:
+        return False
+    saved = Path(entry.output_path)
+    try:
+        return (
+            saved == path.absolute()
+            and saved.is_file()
+            and saved.stat().st_size == entry.output_bytes
+            and verify.problem(saved, "video") is None
+        )
+    except OSError:
+        return False

@@ -1,0 +1,99 @@
+"""Is this file the asset that was asked for? Cheap structural checks, no decoding.
+
+A video must be an ISO base media file (MP4): its top-level boxes parse to
+exactly the file's length, `ftyp` comes first, and `moov` and `mdat` are there.
+That catches an HTML error page, a text body and a body cut anywhere, whatever
+the server claimed. A thumbnail or spritesheet must carry a PNG, WebP or JPEG
+signature and, for PNG, end with its IEND chunk.
+"""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+from typing import BinaryIO
+
+_PNG = b"\x89PNG\r\n\x1a\n"
+_PNG_END = b"IEND\xaeB`\x82"
+# Box types are four printable characters (Apple's metadata boxes start with ©, 0xA9).
+_BOX_TYPE_CHARS = frozenset(
+    b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 _-\xa9"
+)
+
+
+def _describe(head: bytes, size: int) -> str:
+    """What a file seems to be, for a message: "text/html, 39 bytes"."""
+    text = head.lstrip().lower()
+    if text.startswith((b"<!doctype html", b"<html", b"<head", b"<body")):
+        kind = "text/html"
+    elif text.startswith((b"{", b"[")):
+        kind = "JSON"
+    elif text.startswith(b"<?xml") or text.startswith(b"<error"):
+        kind = "XML"
+    elif head.startswith(_PNG):
+        kind = "a PNG image"
+    elif head[4:8] == b"ftyp":
+        kind = "an incomplete MP4"
+    elif head and all(32 <= b < 127 or b in b"\r\n\t" for b in head[:64]):
+        kind = "text"
+    else:
+        kind = "unrecognised bytes"
+    return f"{kind}, {size} bytes"
+
+
+def mp4_problem(stream: BinaryIO, size: int) -> str | None:
+    """None if the top-level boxes describe a whole MP4, else what is wrong."""
+    seen: list[bytes] = []
+    offset = 0
+    while offset < size:
+        stream.seek(offset)
+        header = stream.read(16)
+        if len(header) < 8:
+            return f"a truncated box header at byte {offset}"
+        length, kind = struct.unpack(">I4s", header[:8])
+        if not set(kind) <= _BOX_TYPE_CHARS:
+            return f"no MP4 box at byte {offset}"
+        if length == 1:
+            if len(header) < 16:
+                return f"a truncated box header at byte {offset}"
+            length = struct.unpack(">Q", header[8:16])[0]
+        elif length == 0:
+            length = size - offset  # the box runs to the end of the file
+        if length < 8:
+            return f"a box of impossible length at byte {offset}"
+        if offset + length > size:
+            return f"the '{kind.decode('latin-1')}' box at byte {offset} runs past the end"
+        seen.append(kind)
+        offset += length
+    if not seen or seen[0] != b"ftyp":
+        return "no 'ftyp' box first"
+    missing = [name for name in (b"moov", b"mdat") if name not in seen]
+    if missing:
+        return "no " + " or ".join(f"'{m.decode()}' box" for m in missing)
+    return None
+
+
+def image_problem(stream: BinaryIO, size: int) -> str | None:
+    stream.seek(0)
+    head = stream.read(16)
+    if head.startswith(_PNG):
+        stream.seek(max(0, size - 8))
+        return None if stream.read(8) == _PNG_END else "a PNG without its end"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        declared = struct.unpack("<I", head[4:8])[0] + 8
+        return None if declared == size else "a WebP of the wrong length"
+    if head[:3] == b"\xff\xd8\xff":
+        return None
+    return "no image signature"
+
+
+def problem(path: Path, variant: str) -> str | None:
+    """None when `path` holds a whole asset of this kind; else what arrived, for a message."""
+    size = path.stat().st_size
+    with open(path, "rb") as stream:
+        found = mp4_problem(stream, size) if variant == "video" else image_problem(stream, size)
+        if found is None:
+            return None
+        stream.seek(0)
+        head = stream.read(512)
+    return f"{found}; got {_describe(head, size)}"
