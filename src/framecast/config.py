@@ -82,6 +82,7 @@ KEYS: dict[str, Key] = {
     "write_info_json": Key("bool", "write a .json sidecar beside each video"),
     "max_retries": Key("int", "retries of a failed request (POSTs only when safe)"),
     "max_retry_wait": Key("number", "longest wait between retries honoured, in seconds"),
+    "request_timeout": Key("number", "seconds to wait for each answer from a provider (60)"),
     "allow_insecure_http": Key("bool", "send the API key over plain http to a non-loopback host"),
 }
 TOP_LEVEL = ("default_profile", "profiles")

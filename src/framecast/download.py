@@ -43,6 +43,17 @@ except ImportError:  # Windows: no advisory locks, so partial files are never sh
 PARTIAL_PREFIX = ".framecast-"
 MAX_RESUMES = 4
 MAX_RENEWALS = 2
+MAX_PAUSE = 60.0
+
+
+def _pause(error: TransferBroken, attempt: int, sleep: Callable[[float], None]) -> None:
+    """Wait before the next attempt: as long as the server asked, else a short backoff."""
+    wait = error.wait if error.wait is not None else 0.25 * 2 ** (attempt - 1)
+    if wait > MAX_PAUSE:
+        raise error
+    sleep(wait)
+
+
 _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
 
 
@@ -208,12 +219,12 @@ def transfer(
         try:
             expected = _receive(source, partial, headers, progress, started)
             started = True
-        except TransferBroken:
+        except TransferBroken as error:
             started = True
             resumes += 1
             if resumes > MAX_RESUMES:
                 raise
-            sleep(min(8.0, 0.5 * 2**resumes))
+            _pause(error, resumes, sleep)
             continue
         except LinkRefused:
             renewals += 1
@@ -343,11 +354,14 @@ def save(
     variant: str,
     force: bool = False,
     progress: Progress | None = None,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> tuple[Path, int]:
     """Download an asset to `target` (or the next free name); returns where it went and its size."""
     partial = open_partial(target.parent, key)
     try:
-        size = transfer(source, partial, variant=variant, progress=progress or Progress())
+        size = transfer(
+            source, partial, variant=variant, progress=progress or Progress(), sleep=sleep
+        )
     except BadDownload:
         partial.discard()
         raise
@@ -358,7 +372,12 @@ def save(
 
 
 def stream_to(
-    source: Source, sink: BinaryIO, *, variant: str, progress: Progress | None = None
+    source: Source,
+    sink: BinaryIO,
+    *,
+    variant: str,
+    progress: Progress | None = None,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> int:
     """`-o -`: the asset straight to a stream. The first bytes are checked before any is written."""
     progress = progress or Progress()
@@ -391,10 +410,11 @@ def stream_to(
                     progress.on_bytes(len(head))
                 if total is not None and response.status_code == 200 and written < total:
                     raise TransferBroken(f"The download stopped at {written} of {total} bytes.")
-        except TransferBroken:
+        except TransferBroken as error:
             resumes += 1
             if resumes > MAX_RESUMES:
                 raise
+            _pause(error, resumes, sleep)
             continue
         except LinkRefused:
             renewals += 1

@@ -45,6 +45,13 @@ IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "DELETE", "PUT"})
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=60.0, write=60.0, pool=10.0)
 MAX_JSON_BYTES = 16 * 1024 * 1024
+
+
+def answer_timeout(seconds: float) -> httpx.Timeout:
+    """How long to wait for each answer (and each body write), connecting aside."""
+    return httpx.Timeout(connect=min(10.0, seconds), read=seconds, write=seconds, pool=10.0)
+
+
 MAX_HOPS = 5
 
 
@@ -382,6 +389,10 @@ class ApiClient:
                     except (ProviderUnavailable, httpx.TransportError):
                         raw = b""
                     error = self._error(response, raw)
+                    if response.status_code in RETRY_STATUSES:
+                        raise TransferBroken(
+                            error.message, wait=retry_after(response.headers)
+                        ) from None
                     if not authenticated and response.status_code in (401, 403, 410):
                         raise LinkRefused(
                             error.message,
@@ -406,7 +417,12 @@ class LinkRefused(RequestRejected):
 
 
 class TransferBroken(ProviderUnavailable):
-    """A download's connection failed or broke mid-body; it may be resumed."""
+    """A download's connection failed, broke mid-body or was put off (5xx, 429); it may be
+    resumed, after `wait` seconds if the server said so."""
+
+    def __init__(self, message: str, *, wait: float | None = None) -> None:
+        super().__init__(message)
+        self.wait = wait
 
 
 class _Retryable(Exception):

@@ -294,10 +294,10 @@ class JobRun:
         reason = error.message if isinstance(error, FramecastError) else repr(error)
         self.journal.mark_unknown(seq, reason)
         unknown = SubmissionUnknown(
-            f"The submission's outcome is unknown ({reason}); the job may exist at "
+            f"The submission's outcome is unknown: {reason.rstrip('.')}. The job may exist at "
             f"{provider.name} and may be billed.",
-            hint="It is journaled as `unknown`. Run `framecast sync` to find out; the same "
-            "request is refused until then (pass --again to submit it anyway).",
+            hint="It is journaled as `unknown`; the same request is refused until `framecast "
+            "sync` settles it (or pass --again to submit it anyway).",
         )
         unknown.resume = Resume((), verb="sync")
         if not isinstance(error, FramecastError):
@@ -339,7 +339,15 @@ class JobRun:
                 if id(item) not in polled:
                     # Known finished from the journal: its signed link may be stale by now.
                     item.job = self.refresh(item.provider, item.job.id)
-                self._deliver(item, delivery, several=len(tracked) > 1 and item.index is None)
+                try:
+                    self._deliver(item, delivery, several=len(tracked) > 1 and item.index is None)
+                except FramecastError as error:
+                    if len(tracked) == 1 and error.resume is None:
+                        # The job is done: what is left is fetching it.
+                        error.resume = Resume(
+                            (item.job.id,), verb="download", output=resume.output
+                        )
+                    raise
         return list(tracked)
 
     def fetch(self, item: Tracked, delivery: Delivery) -> Tracked:
@@ -405,7 +413,7 @@ class JobRun:
                 raise UsageError("-o - needs somewhere to write.")
             progress.on_start = lambda total: self.events.download_started(job, Path("-"), total)
             item.size = download.stream_to(
-                source, delivery.sink, variant=delivery.variant, progress=progress
+                source, delivery.sink, variant=delivery.variant, progress=progress, sleep=self.sleep
             )
             self.events.download_finished()
             return
@@ -426,6 +434,7 @@ class JobRun:
             variant=delivery.variant,
             force=delivery.force,
             progress=progress,
+            sleep=self.sleep,
         )
         self.events.download_finished()
         if video:

@@ -154,10 +154,13 @@ class ProviderChoice:
     api_key: str | None = field(default=None, repr=False)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     origins: dict[str, str] = field(default_factory=dict)
+    timeout: float | None = None  # seconds for each answer; None: the HTTP layer's default
 
     def open(self) -> Provider:
         cls = get_provider(self.name)
-        return cls(base_url=self.base_url, api_key=self.api_key, retry=self.retry)
+        return cls(
+            base_url=self.base_url, api_key=self.api_key, retry=self.retry, timeout=self.timeout
+        )
 
 
 def retry_policy(settings: Settings) -> RetryPolicy:
@@ -169,6 +172,13 @@ def retry_policy(settings: Settings) -> RetryPolicy:
             "max_retries must be 0 or more, and max_retry_wait a positive number of seconds."
         )
     return RetryPolicy(max_retries=retries, max_wait=float(longest))
+
+
+def request_timeout(settings: Settings) -> float | None:
+    value = settings.get("request_timeout")
+    if value is not None and value <= 0:
+        raise UsageError("request_timeout must be a positive number of seconds.")
+    return None if value is None else float(value)
 
 
 def check_key_transport(name: str, url: str, settings: Settings) -> None:
@@ -238,7 +248,9 @@ def choose_provider(settings: Settings) -> ProviderChoice:
         )
     if key:
         check_key_transport(name, url or cls.default_base_url, settings)
-    return ProviderChoice(name, url, key, retry_policy(settings), origins)
+    return ProviderChoice(
+        name, url, key, retry_policy(settings), origins, request_timeout(settings)
+    )
 
 
 def _base_url(settings: Settings, cls: type[Provider]) -> tuple[str | None, str]:
@@ -280,7 +292,9 @@ def for_journaled_job(provider: str, base_url: str, settings: Settings) -> Provi
             url = configured
         if key:
             check_key_transport(provider, url, settings)
-    return ProviderChoice(provider, url, key, retry_policy(settings), {"api_key": origin})
+    return ProviderChoice(
+        provider, url, key, retry_policy(settings), {"api_key": origin}, request_timeout(settings)
+    )
 
 
 def openai_sunset_warning(choice: ProviderChoice) -> str | None:

@@ -12,7 +12,7 @@ import httpx
 
 from framecast.domain import Job, JobRequest
 from framecast.errors import UsageError
-from framecast.http import ApiClient, RetryPolicy
+from framecast.http import DEFAULT_TIMEOUT, ApiClient, RetryPolicy, answer_timeout
 
 if TYPE_CHECKING:
     from framecast.catalog import ModelInfo
@@ -78,6 +78,7 @@ class Provider(ABC):
         api_key: str | None = None,
         transport: httpx.BaseTransport | None = None,
         retry: RetryPolicy | None = None,
+        timeout: float | None = None,
     ) -> None:
         self.base_url = (base_url or self.default_base_url).rstrip("/")
         self.http = ApiClient(
@@ -85,6 +86,7 @@ class Provider(ABC):
             auth_headers=self.auth_headers(api_key) if api_key else {},
             transport=transport,
             retry=retry,
+            timeout=DEFAULT_TIMEOUT if timeout is None else answer_timeout(timeout),
             auth_hint=f"Check {self.key_env_var} (or --api-key)." if self.key_env_var else None,
         )
 

@@ -42,11 +42,14 @@ class EmulatorProvider(LumenfallProvider):
         api_key: str | None = None,
         transport: httpx.BaseTransport | None = None,
         retry: RetryPolicy | None = None,
+        timeout: float | None = None,
         state_dir: Path | None = None,
     ) -> None:
         if transport is None:
             transport = _in_process_transport(state_dir)
-        super().__init__(base_url=None, api_key=None, transport=transport, retry=retry)
+        super().__init__(
+            base_url=None, api_key=None, transport=transport, retry=retry, timeout=timeout
+        )
 
     # The emulator also serves OpenAI's /videos/extensions and /content endpoints.
     extend = OpenAIProvider.extend
