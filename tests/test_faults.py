@@ -145,7 +145,7 @@ def test_generate_with_a_faulty_submission(dialect: tuple[Dialect, Served], faul
         return
     (row,) = rows()
     job_id = str(row["id"])
-    assert settled.stdout.startswith(f"local-") and f"-> {job_id}" in settled.stdout
+    assert settled.stdout.startswith("local-") and f"-> {job_id}" in settled.stdout
     assert invoke("wait", "@1", "-o", "clip.mp4").exit_code == 0
     assert_saved(served, job_id, Path("clip.mp4"))
     assert served.app.jobs_created() == 1
