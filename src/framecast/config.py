@@ -276,6 +276,10 @@ def _profile_text(name: str, settings: dict[str, Any]) -> str:
 
 def _write_atomic(path: Path, text: str, *, private: bool) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
+    if private and path.parent == default_path().parent:
+        from framecast.paths import private_dir
+
+        private_dir(path.parent)  # framecast's own folder, now holding a key
     part = path.with_name(f".{path.name}.{os.getpid()}.part")
     mode = 0o600 if private else 0o644
     if path.exists():

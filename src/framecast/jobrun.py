@@ -344,9 +344,7 @@ class JobRun:
                 except FramecastError as error:
                     if len(tracked) == 1 and error.resume is None:
                         # The job is done: what is left is fetching it.
-                        error.resume = Resume(
-                            (item.job.id,), verb="download", output=resume.output
-                        )
+                        error.resume = Resume((item.job.id,), verb="download", output=resume.output)
                     raise
         return list(tracked)
 

@@ -30,6 +30,7 @@ from typing import Any
 
 from framecast.domain import Job, JobError, JobRequest, JobStatus, normalise_status
 from framecast.errors import LocalIOError, UsageError
+from framecast.paths import private_dir, private_file
 from framecast.untrusted import strip_userinfo
 
 FILE_NAME = "journal.sqlite3"
@@ -204,23 +205,6 @@ def _job_columns(job: Job) -> dict[str, Any]:
         "error_code": job.error.code if job.error else None,
         "error_message": job.error.message if job.error else None,
     }
-
-
-def private_dir(path: Path) -> None:
-    """Create `path` (and parents) readable by the user only; tighten it if it exists."""
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    if path.stat().st_mode & 0o077:
-        path.chmod(0o700)
-
-
-def private_file(path: Path) -> None:
-    """Make sure `path` exists and is readable and writable by the user only."""
-    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
-    try:
-        if os.fstat(fd).st_mode & 0o077:
-            os.fchmod(fd, 0o600)
-    finally:
-        os.close(fd)
 
 
 class Journal:

@@ -8,6 +8,7 @@ is the last resort.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -74,12 +75,19 @@ def _read(path: Path) -> tuple[float, list[ModelInfo]] | None:
 
 
 def _write(path: Path, models: list[ModelInfo]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """The cache is the user's alone (0600 in a 0700 folder); failing to write it is harmless."""
+    from framecast.paths import private_dir, private_file
+
+    document = json.dumps({"fetched_at": time.time(), "models": [asdict(m) for m in models]})
     part = path.with_name(path.name + ".part")
-    part.write_text(
-        json.dumps({"fetched_at": time.time(), "models": [asdict(m) for m in models]}), "utf-8"
-    )
-    os.replace(part, path)
+    try:
+        private_dir(path.parent)
+        private_file(part)
+        part.write_text(document, "utf-8")
+        os.replace(part, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            part.unlink()
 
 
 def live(

@@ -1,4 +1,7 @@
-"""Where framecast keeps its files; environment variables move them (tests, CI, portable use)."""
+"""Where framecast keeps its files; environment variables move them (tests, CI, portable use).
+
+What framecast keeps (journal, caches, keys) is the user's alone: files 0600 in 0700 folders.
+"""
 
 from __future__ import annotations
 
@@ -16,3 +19,20 @@ def data_dir() -> Path:
     import platformdirs
 
     return platformdirs.user_data_path("framecast", appauthor=False)
+
+
+def private_dir(path: Path) -> None:
+    """Create `path` (and parents) readable by the user only; tighten it if it exists."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o700)
+
+
+def private_file(path: Path) -> None:
+    """Make sure `path` exists and is readable and writable by the user only."""
+    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        if os.fstat(fd).st_mode & 0o077:
+            os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)

@@ -102,7 +102,9 @@ class LumenfallProvider(OpenAIProvider):
         hint = answer.headers.get("openai-poll-after-ms")
         jobs = [video_job(self.name, item, hint) for item in items if isinstance(item, dict)]
         if not jobs:
-            raise ProviderUnavailable(f"{self.name} accepted the request but returned no job.")
+            error = ProviderUnavailable(f"{self.name} accepted the request but returned no job.")
+            error.may_have_acted = True
+            raise error
         return jobs
 
     def lookup(self, since: float, *, limit: int = 200) -> list[Job] | None:

@@ -114,10 +114,7 @@ class NanoGptProvider(Provider):
         return [self._accepted(mapping(answer.data), request)]
 
     def _accepted(self, payload: dict[str, Any], request: JobRequest | None) -> Job:
-        run_id = payload.get("runId", payload.get("id"))
-        if run_id is None:
-            raise ProviderUnavailable(f"{self.name} accepted the request but returned no run id.")
-        job_id, _ = answered_id(self.name, {"id": run_id}, None)
+        job_id, _ = answered_id(self.name, {"id": payload.get("runId", payload.get("id"))}, None)
         return Job(
             id=job_id,
             provider=self.name,

@@ -82,10 +82,16 @@ def answered_id(
         alias = given if is_job_id(given) and given != known_id else None
         return known_id, alias
     if given is None:
-        raise ProviderUnavailable(f"{provider} answered with something that is not a job object.")
-    if not is_job_id(given):
-        raise ProviderUnavailable(f"{provider} answered with an unusable job id {shown_id(given)}.")
-    return str(given), None
+        error = ProviderUnavailable(f"{provider} answered with something that is not a job object.")
+    elif not is_job_id(given):
+        error = ProviderUnavailable(
+            f"{provider} answered with an unusable job id {shown_id(given)}."
+        )
+    else:
+        return str(given), None
+    # The server accepted the request and answered; a job may exist that cannot be named.
+    error.may_have_acted = True
+    raise error
 
 
 def video_job(

@@ -1,0 +1,119 @@
+"""A hostile OpenAI-Videos-shaped server on loopback: it answers whatever a test scripts.
+
+Each route is a function of the request that returns (status, headers, body), so a
+test can hand framecast ids that climb out of folders, text full of terminal
+escapes, enormous bodies, echoed keys or redirects, and then look at what
+framecast sent (`seen`, with the raw request path as it came off the wire).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Received:
+    method: str
+    raw_path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+Answer = tuple[int, dict[str, str], bytes]
+Route = Callable[[Received], Answer]
+
+
+def json_answer(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Answer:
+    return (
+        status,
+        {"content-type": "application/json", **(headers or {})},
+        json.dumps(payload).encode(),
+    )
+
+
+def video(job_id: str, status: str = "completed", **fields: Any) -> dict[str, Any]:
+    """A video object; `fields` override or add anything."""
+    return {
+        "id": job_id,
+        "object": "video",
+        "status": status,
+        "model": "sora-2",
+        "progress": 100 if status == "completed" else 10,
+        "created_at": int(time.time()),
+        "seconds": "4",
+        "size": "720x1280",
+        **fields,
+    }
+
+
+@dataclass
+class Hostile:
+    routes: list[tuple[str, re.Pattern[str], Route]] = field(default_factory=list)
+    seen: list[Received] = field(default_factory=list)
+    server: ThreadingHTTPServer | None = None
+
+    def route(self, method: str, pattern: str, answer: Route) -> None:
+        """Answer `method` on paths matching `pattern` (a regex over the raw path, no query)."""
+        self.routes.insert(0, (method, re.compile(pattern), answer))
+
+    @property
+    def origin(self) -> str:
+        assert self.server is not None
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    @property
+    def base_url(self) -> str:
+        return self.origin + "/v1"
+
+    def answer(self, received: Received) -> Answer:
+        path = received.raw_path.split("?", 1)[0]
+        for method, pattern, route in self.routes:
+            if method == received.method and pattern.fullmatch(path):
+                return route(received)
+        return json_answer({"error": {"message": f"no route for {path}"}}, 404)
+
+    def close(self) -> None:
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+
+
+def start() -> Hostile:
+    hostile = Hostile()
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True
+
+        def _serve(self) -> None:
+            length = int(self.headers.get("content-length") or 0)
+            body = self.rfile.read(length) if length else b""
+            received = Received(
+                self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body
+            )
+            hostile.seen.append(received)
+            status, headers, payload = hostile.answer(received)
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("content-length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        do_GET = do_POST = do_DELETE = _serve
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    hostile.server = server
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return hostile
