@@ -12,7 +12,7 @@ import json
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -26,7 +26,9 @@ class Received:
     body: bytes
 
 
-Answer = tuple[int, dict[str, str], bytes]
+# A body is bytes, or an iterable of chunks written as they come (with their own
+# Content-Length header), so a route can stall or stop half-way.
+Answer = tuple[int, dict[str, str], bytes | Iterable[bytes]]
 Route = Callable[[Received], Answer]
 
 
@@ -103,9 +105,19 @@ def start() -> Hostile:
             self.send_response(status)
             for name, value in headers.items():
                 self.send_header(name, value)
-            self.send_header("content-length", str(len(payload)))
+            if isinstance(payload, bytes):
+                self.send_header("content-length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+                return
             self.end_headers()
-            self.wfile.write(payload)
+            try:
+                for chunk in payload:
+                    self.wfile.write(chunk)
+                    self.wfile.flush()
+            except OSError:
+                pass  # the client went away (killed on purpose)
+            self.close_connection = True
 
         do_GET = do_POST = do_DELETE = _serve
 

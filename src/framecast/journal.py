@@ -399,15 +399,22 @@ class Journal:
         self._execute(f"DELETE FROM jobs WHERE seq = ? AND status IN {PENDING!r}", (seq,))
 
     def update(self, job: Job, base_url: str) -> None:
-        """Store the latest view of a job; fields the provider stopped sending are kept."""
+        """Store the latest view of a job; fields the provider stopped sending are kept.
+
+        A job the journal does not hold yet (made elsewhere, named by id) is recorded as
+        imported, so whatever framecast follows or saves is on record.
+        """
         columns = {k: v for k, v in _job_columns(job).items() if v is not None}
         columns["status"] = job.status.value
         columns["updated_at"] = time.time()
         sets = ", ".join(f"{name} = :{name}" for name in columns)
-        self._execute(
+        cursor = self._execute(
             f"UPDATE jobs SET {sets} WHERE provider = :p AND base_url = :b AND id = :i",
             {**columns, "p": job.provider, "b": strip_userinfo(base_url), "i": job.id},
         )
+        if cursor.rowcount == 0:
+            record = {"prompt": job.prompt, "model": job.model, "imported": True}
+            self.add_job(job, base_url, request=record, imported=True)
         if job.server_id:
             self.add_alias(job.provider, base_url, job.id, job.server_id)
 

@@ -128,6 +128,11 @@ def check_writable(path: Path) -> None:
     """
     if path.is_dir():
         raise UsageError(f"{path} is a directory.")
+    # Room for the numbered names (clip-12.mp4) that never overwriting may need.
+    if len(path.name.encode()) + 8 > _name_max(path.parent):
+        raise UsageError(
+            f"-o: the file name {path.name[:40]!r}... is too long for the file system."
+        )
     folder = path.parent
     while not folder.exists() and folder != folder.parent:
         folder = folder.parent
@@ -143,6 +148,15 @@ def check_writable(path: Path) -> None:
     os.close(fd)
     with contextlib.suppress(OSError):
         os.unlink(probe)
+
+
+def _name_max(folder: Path) -> int:
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        return os.pathconf(folder, "PC_NAME_MAX")
+    except (OSError, ValueError, AttributeError):
+        return 255
 
 
 def write_info_json(video: Path, document: dict[str, Any]) -> Path:

@@ -48,6 +48,7 @@ class Seen:
     content_type: str = ""
     query: str = ""
     had_api_key: bool = False  # NanoGPT's x-api-key header
+    range: str = ""  # the Range header, for checking resumed downloads
 
 
 class EmulatorApp:
@@ -129,6 +130,7 @@ class EmulatorApp:
                     request.headers.get("content-type", "").split(";")[0],
                     "&".join(f"{k}={v[-1]}" for k, v in request.query.items() if k != "signature"),
                     "x-api-key" in request.headers,
+                    request.headers.get("range", ""),
                 )
             )
         try:

@@ -1,0 +1,92 @@
+"""Many framecast processes at once: one output name, one fresh journal."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from framecast.emulator.media import Renderer
+from framecast.journal import MIGRATIONS
+from tests.conftest import Served, journal_rows
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.mark.parametrize("processes", [2, 20])
+def test_processes_saving_to_one_name_each_keep_their_own_job(
+    served_env: Served, isolated: Path, processes: int
+) -> None:
+    """Each process's file holds its own job's bytes, journaled under that job."""
+    go = Path.cwd().parent / "go"
+    runner = (
+        "import os, sys, time\n"
+        f"while not os.path.exists({str(go)!r}): time.sleep(0.005)\n"
+        "from framecast.cli import main\n"
+        "sys.argv = ['framecast', *sys.argv[1:]]\n"
+        "main()\n"
+    )
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", runner, "generate", f"take {i}", "-o", "clip.mp4", "-q"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=os.environ.copy(),
+        )
+        for i in range(processes)
+    ]
+    time.sleep(0.5)  # let every process get to the starting line
+    go.touch()
+    outcomes = [child.communicate(timeout=120) for child in children]
+
+    assert [child.returncode for child in children] == [0] * processes, outcomes
+    saved = {out.strip() for out, _ in outcomes}
+    assert len(saved) == processes, "every process got a name of its own"
+    assert saved == {"clip.mp4", *(f"clip-{n}.mp4" for n in range(1, processes))}
+    rows = journal_rows(isolated)
+    assert len(rows) == processes
+    renderer = Renderer()
+    for row in rows:
+        record = served_env.app.videos.store.get(str(row["id"]))
+        assert record is not None
+        path = Path(str(row["output_path"]))
+        expected = hashlib.sha256(renderer.render(record, "video")).hexdigest()
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == expected, row["id"]
+    assert not list(Path.cwd().glob(".framecast-*"))
+
+
+def test_fifty_processes_opening_a_fresh_journal(tmp_path: Path) -> None:
+    """50 processes open the same fresh journals together, 20 times over (one collision is
+    a matter of microseconds; twenty make it near certain)."""
+    journals = [tmp_path / f"fresh-{i}" / "journal.sqlite3" for i in range(20)]
+    go = tmp_path / "go"
+    opener = (
+        "import os, sys, time\n"
+        f"while not os.path.exists({str(go)!r}): time.sleep(0.002)\n"
+        "from pathlib import Path\n"
+        "from framecast.journal import Journal\n"
+        f"for path in {[str(j) for j in journals]!r}:\n"
+        "    Journal(Path(path)).close()\n"
+    )
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", opener], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        for _ in range(50)
+    ]
+    time.sleep(1.0)
+    go.touch()
+    results = [child.communicate(timeout=120) for child in children]
+
+    assert [child.returncode for child in children] == [0] * 50, [e for _, e in results if e]
+    for journal in journals:
+        with sqlite3.connect(journal) as db:
+            assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+            assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

@@ -1,0 +1,145 @@
+"""Downloads resume: within a run after a cut, and across runs after the process was killed."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+from framecast.emulator.media import Renderer
+from framecast.emulator.mp4 import render_mp4
+from tests import hostile
+from tests.conftest import Served, invoke, journal_rows
+
+KEY = "sk-resume-test"
+BOAT = "a paper boat drifting down a rainy street"
+
+
+def test_a_cut_transfer_completes_in_the_same_run_fetching_only_the_rest(
+    served_env: Served,
+) -> None:
+    job_id = invoke("generate", BOAT, "--no-wait", "-q").stdout.strip()
+    assert invoke("wait", job_id).exit_code == 0
+    served_env.app.inject("content:cut")
+
+    result = invoke("download", job_id, "-o", "clip.mp4")
+
+    assert result.exit_code == 0, result.output
+    record = served_env.app.videos.store.get(job_id)
+    assert record is not None
+    expected = Renderer().render(record, "video")
+    assert Path("clip.mp4").read_bytes() == expected
+    first, second = served_env.seen("GET", "/media/")
+    assert first.range == ""
+    match = re.fullmatch(r"bytes=(\d+)-", second.range)
+    assert match is not None, second.range
+    fetched_again = len(expected) - int(match[1])
+    assert 0.45 <= fetched_again / len(expected) <= 0.55, "only about half is fetched again"
+
+
+def test_an_unresumable_server_restarts_cleanly(served_env: Served) -> None:
+    """A server that ignores Range answers 200: the partial file starts over, no mixing."""
+    job_id = invoke("generate", BOAT, "--no-wait", "-q").stdout.strip()
+    assert invoke("wait", job_id).exit_code == 0
+    served_env.app.inject("content:cut")
+    original = served_env.app.handle
+
+    def without_ranges(request):  # type: ignore[no-untyped-def]
+        if "range" in request.headers:
+            headers = {k: v for k, v in request.headers.items() if k != "range"}
+            request = type(request)(
+                request.method, request.path, request.query, headers, request.body, request.origin
+            )
+        return original(request)
+
+    served_env.app.handle = without_ranges  # type: ignore[method-assign]
+
+    result = invoke("download", job_id, "-o", "clip.mp4")
+
+    assert result.exit_code == 0, result.output
+    record = served_env.app.videos.store.get(job_id)
+    assert record is not None
+    assert Path("clip.mp4").read_bytes() == Renderer().render(record, "video")
+
+
+CLIP = render_mp4("killed halfway", 96, 96, 3, Fraction(12))
+HALF = len(CLIP) // 2
+ETAG = '"clip-v1"'
+
+
+@pytest.fixture
+def stalling(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[hostile.Hostile, threading.Event]]:
+    """A server whose first download sends half the clip and then stalls; later ones resume."""
+    server = hostile.start()
+    release = threading.Event()
+    job = hostile.video("video_killed")
+    server.route("GET", r"/v1/videos/[^/]+", lambda r: hostile.json_answer(job))
+
+    def content(request: hostile.Received) -> hostile.Answer:
+        wanted = re.fullmatch(r"bytes=(\d+)-", request.headers.get("range", ""))
+        common = {"content-type": "video/mp4", "etag": ETAG, "accept-ranges": "bytes"}
+        if wanted and request.headers.get("if-range") == ETAG:
+            start = int(wanted[1])
+            headers = {**common, "content-range": f"bytes {start}-{len(CLIP) - 1}/{len(CLIP)}"}
+            return 206, headers, CLIP[start:]
+
+        def half_then_stall() -> Iterator[bytes]:
+            yield CLIP[:HALF]
+            release.wait(60)
+
+        return 200, {**common, "content-length": str(len(CLIP))}, half_then_stall()
+
+    server.route("GET", r"/v1/videos/[^/]+/content", content)
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+    yield server, release
+    release.set()
+    server.close()
+
+
+@pytest.mark.slow
+def test_a_killed_download_resumes_in_the_next_run(
+    stalling: tuple[hostile.Hostile, threading.Event],
+) -> None:
+    server, _ = stalling
+    process = subprocess.Popen(
+        [sys.executable, "-m", "framecast", "download", "video_killed", "-o", "clip.mp4"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=os.environ.copy(),
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            partial = [p for p in Path.cwd().glob(".framecast-*.part") if p.stat().st_size >= HALF]
+            if partial:
+                break
+            time.sleep(0.02)
+        else:
+            pytest.fail("the first run never wrote half the clip")
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=10)
+    assert not Path("clip.mp4").exists()
+    assert list(Path.cwd().glob(".framecast-*.state")), "the partial file keeps its state record"
+
+    result = invoke("download", "video_killed", "-o", "clip.mp4")
+
+    assert result.exit_code == 0, result.output
+    assert hashlib.sha256(Path("clip.mp4").read_bytes()).digest() == hashlib.sha256(CLIP).digest()
+    resumed = [s for s in server.seen if s.raw_path.endswith("/content?variant=video")][-1]
+    assert resumed.headers.get("range") == f"bytes={HALF}-"
+    assert resumed.headers.get("if-range") == ETAG
+    assert not list(Path.cwd().glob(".framecast-*")), "the partial file became the clip"
+    (row,) = journal_rows(Path(os.environ["FRAMECAST_DATA_DIR"]))
+    assert row["output_path"] == str(Path("clip.mp4").absolute())
