@@ -13,9 +13,18 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import journal_rows, probe_mp4, run_subprocess
+from tests.conftest import Served, journal_rows, probe_mp4, run_subprocess
 
 pytestmark = pytest.mark.slow
+
+# `python -m framecast` with Ctrl-C restored: a pytest started from a background shell
+# ignores SIGINT, and its children would inherit that.
+FRAMECAST = [
+    sys.executable,
+    "-c",
+    "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "from framecast.cli import main; sys.argv[0] = 'framecast'; main()",
+]
 
 
 def test_python_dash_m_runs_the_cli() -> None:
@@ -71,16 +80,17 @@ def test_ctrl_c_leaves_the_job_running_and_says_how_to_resume(isolated: Path) ->
     env = {**os.environ, "OPENAI_API_KEY": "sk-anything", "OPENAI_BASE_URL": base_url}
     try:
         waiter = subprocess.Popen(
-            [sys.executable, "-m", "framecast", "generate", "a slow sunrise", "-o", "sun.mp4"],
+            [*FRAMECAST, "generate", "a slow sunrise", "-o", "sun.mp4"],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
             env=env,
         )
         deadline = time.monotonic() + 30
-        while not journal_rows(isolated) and time.monotonic() < deadline:
-            time.sleep(0.05)
         rows = journal_rows(isolated)
+        while not (rows and rows[0]["status"] == "queued") and time.monotonic() < deadline:
+            time.sleep(0.05)
+            rows = journal_rows(isolated)
         assert rows, "the job is journaled before waiting starts"
         waiter.send_signal(signal.SIGINT)
         stdout, stderr = waiter.communicate(timeout=30)
@@ -108,3 +118,53 @@ def test_a_busy_port_is_a_usage_error() -> None:
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=10)
+
+
+def _start_generate(isolated: Path, *args: str) -> tuple[subprocess.Popen[str], str]:
+    """`framecast generate` of a 60-second job in a child process, once the job exists."""
+    child = subprocess.Popen(
+        [*FRAMECAST, "generate", "a slow sunrise", "-o", "sun.mp4",
+         "-P", "emulator_job_seconds=60", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=os.environ.copy(),
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        rows = journal_rows(isolated)
+        if rows and rows[0]["status"] in ("queued", "in_progress"):
+            return child, str(rows[0]["id"])
+        time.sleep(0.05)
+    child.kill()
+    pytest.fail("the job was never journaled")
+
+
+def test_sigterm_detaches_like_ctrl_c_with_exit_143(served_env: Served, isolated: Path) -> None:
+    child, job_id = _start_generate(isolated)
+
+    child.send_signal(signal.SIGTERM)
+    stdout, stderr = child.communicate(timeout=30)
+
+    assert child.returncode == 143, stderr
+    assert stdout == ""
+    assert f"Resume with: framecast wait {job_id} -o sun.mp4" in stderr
+    assert "keep running at the provider" in stderr
+    (row,) = journal_rows(isolated)
+    assert row["status"] in ("queued", "in_progress")
+    assert served_env.app.videos.store.get(job_id) is not None
+    assert served_env.seen("DELETE") == []
+
+
+def test_cancel_on_interrupt_cancels_the_remote_job(served_env: Served, isolated: Path) -> None:
+    child, job_id = _start_generate(isolated, "--cancel-on-interrupt")
+
+    child.send_signal(signal.SIGINT)
+    _, stderr = child.communicate(timeout=30)
+
+    assert child.returncode == 130, stderr
+    assert f"Cancelled at the provider: {job_id}." in stderr
+    assert [s.path for s in served_env.seen("DELETE")] == [f"/v1/videos/{job_id}"]
+    (row,) = journal_rows(isolated)
+    assert row["status"] == "cancelled"
+    assert "Resume with" not in stderr, "nothing is left to resume"
