@@ -119,3 +119,13 @@ def test_readme_example_config_is_valid_and_complete() -> None:
     loaded = config.validate(data, Path("config.toml"))
     used = {key for profile in loaded.profiles.values() for key in profile}
     assert used | {"api_key"} == set(config.KEYS), "the example shows every setting (but a raw key)"
+
+
+def test_every_guarantee_names_tests_that_exist() -> None:
+    section = README.partition("## What framecast guarantees")[2].partition("\n## ")[0]
+    named = re.findall(r"`(test_\w+\.py)(?:::(\w+))?`", section)
+    assert len(named) >= 20
+    for file, test in named:
+        source = (ROOT / "tests" / file).read_text(encoding="utf-8")
+        if test:
+            assert f"def {test}(" in source, f"{file}::{test} is named in the README"

@@ -42,13 +42,58 @@ def parse_metadata(pairs: Iterable[str]) -> dict[str, str]:
     return metadata
 
 
-def check_media(flag: str, value: str) -> str:
+_IMAGE_SIGNATURES = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a")
+
+
+def _is_image(head: bytes) -> bool:
+    return head.startswith(_IMAGE_SIGNATURES) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP")
+
+
+def check_media(flag: str, value: str, *, image: bool = False) -> str:
+    """A URL as given, or a local file that exists, can be read and (for images) is one."""
     if value.startswith(URL_PREFIXES):
         return value
     path = Path(value).expanduser()
+    if path.is_dir():
+        raise UsageError(f"{flag} {value!r} is a directory, not a file.")
     if not path.is_file():
         raise UsageError(f"{flag} {value!r}: no such file (give a path or an https URL).")
+    try:
+        with open(path, "rb") as file:
+            head = file.read(16)
+    except OSError as error:
+        raise UsageError(f"{flag} {value!r} cannot be read: {error.strerror or error}.") from None
+    if image and not _is_image(head):
+        raise UsageError(f"{flag} {value!r} is not an image (PNG, JPEG, GIF or WebP).")
     return str(path)
+
+
+def check_settings(values: Mapping[str, Any]) -> None:
+    """Values about to be saved in a profile, refused now rather than on every later run."""
+    from framecast.config import PROGRESS_MODES
+    from framecast.providers import get_provider
+
+    if values.get("provider") is not None:
+        get_provider(str(values["provider"]))
+    seconds = values.get("seconds")
+    if seconds is not None and seconds <= 0:
+        raise UsageError(f"--seconds {seconds}: the duration must be a positive number of seconds.")
+    if values.get("size") is not None:
+        try:
+            sizes.normalise(str(values["size"]))
+        except ValueError as exc:
+            raise UsageError(f"--size {exc}.") from None
+    if values.get("progress") is not None and values["progress"] not in PROGRESS_MODES:
+        raise UsageError(f"--progress {values['progress']!r}: choose {', '.join(PROGRESS_MODES)}.")
+    for key in ("base_url", "webhook_url"):
+        if values.get(key) is not None:
+            check_url(f"--{key.replace('_', '-')}", str(values[key]))
+    output = values.get("output")
+    if isinstance(output, str) and "{" in output:
+        from framecast.domain import Job, JobStatus
+        from framecast.saving import render_template
+
+        render_template(output, Job(id="job", provider="p", status=JobStatus.QUEUED), "mp4", 1)
 
 
 def check_url(flag: str, value: str) -> str:
@@ -97,7 +142,7 @@ def build_request(
         aspect_ratio=aspect_ratio or None,
         resolution=resolution or None,
         n=n,
-        images=tuple(check_media("--image", i) for i in images),
+        images=tuple(check_media("--image", i, image=True) for i in images),
         video=None if video is None else check_media("--video", video),
         negative_prompt=negative_prompt or None,
         seed=seed,

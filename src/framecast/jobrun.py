@@ -97,6 +97,10 @@ class Tracked:
     index: int | None = None  # numbers the videos of one request in file names
     path: Path | None = None
     size: int | None = None
+    confirmed: bool = False  # the provider has answered for this job (it exists)
+
+    def __post_init__(self) -> None:
+        self.confirmed = self.confirmed or self.entry is not None
 
 
 class _AssetSource:
@@ -359,6 +363,7 @@ class JobRun:
         with self._guard([item], resume, waiting=False):
             item.provider.http.deadline = self.deadline
             item.job = self.refresh(item.provider, item.job.id)
+            item.confirmed = True
             job = item.job
             if job.finished and job.status is not JobStatus.COMPLETED:
                 raise job_failed([job])
@@ -382,6 +387,7 @@ class JobRun:
             item = tracked[index]
             before = item.job
             item.job = job
+            item.confirmed = True
             if job.server_id or (job.status, job.progress, job.output_url) != (
                 before.status,
                 before.progress,
@@ -446,6 +452,11 @@ class JobRun:
     def _guard(
         self, tracked: Sequence[Tracked], resume: Resume, *, waiting: bool = True
     ) -> Iterator[None]:
+        def existing() -> Resume:
+            # Only jobs the provider has answered for are said to exist.
+            known = {t.job.id for t in tracked if t.confirmed}
+            return replace(resume, job_ids=tuple(i for i in resume.job_ids if i in known))
+
         try:
             yield
         except KeyboardInterrupt as stop:
@@ -454,7 +465,7 @@ class JobRun:
                 stop,
                 f"Stopped {'waiting for' if waiting else 'downloading'} "
                 f"{', '.join(t.job.id for t in tracked)}.",
-                resume,
+                existing(),
                 providers={t.job.id: t.provider for t in tracked},
             ) from None
         except WaitTimeout as error:
@@ -465,10 +476,10 @@ class JobRun:
             raise
         except OSError as error:
             failure = LocalIOError.from_os(error, action="write")
-            failure.resume = resume
+            failure.resume = existing()
             raise failure from None
         except BaseException as error:
-            _attach(error, resume)
+            _attach(error, existing())
             raise
 
     def _interrupted(
@@ -517,7 +528,7 @@ class JobRun:
 def _attach(error: BaseException, resume: Resume) -> None:
     """Make sure whatever ends the run names the jobs that exist."""
     if isinstance(error, FramecastError):
-        if error.resume is None:
+        if error.resume is None and (resume.job_ids or resume.verb == "sync"):
             error.resume = resume
     elif resume.job_ids:
         error.add_note(resume.sentence())

@@ -108,6 +108,8 @@ def target_path(
             path = path / default_name
         return _inside(path, _template_base(output), output)
     path = Path(output).expanduser()
+    if any(len(part.encode()) > 255 for part in path.parts):
+        raise UsageError(f"-o: the name {path.name[:40]!r}... is too long for a file name.")
     if output.endswith(("/", os.sep)) or path.is_dir():
         return _inside(path / default_name, path, output)
     if several:

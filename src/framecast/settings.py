@@ -181,6 +181,16 @@ def request_timeout(settings: Settings) -> float | None:
     return None if value is None else float(value)
 
 
+def check_base_url(url: str) -> None:
+    parts = urlsplit(url)
+    try:
+        port_ok = parts.port is None or 0 < parts.port < 65536
+    except ValueError:
+        port_ok = False
+    if parts.scheme not in ("http", "https") or not parts.hostname or not port_ok:
+        raise UsageError(f"Base URL {mask_url(url)!r} is not an http(s) URL.")
+
+
 def check_key_transport(name: str, url: str, settings: Settings) -> None:
     """Refuse to send a key in clear text across a network unless told to."""
     parts = urlsplit(url)
@@ -236,17 +246,17 @@ def choose_provider(settings: Settings) -> ProviderChoice:
             f"--base-url does not apply to --provider {name}.",
             hint="To reach a served `framecast emulator`, use --provider openai --base-url URL.",
         )
+    if cls.key_env_var is None and settings.origin("api_key") == "flag":
+        raise UsageError(f"--api-key does not apply to --provider {name}: it needs no key.")
     if url is not None:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise UsageError(f"Base URL {mask_url(url)!r} is not an http(s) URL.")
+        check_base_url(url)
     key, origins["api_key"] = _api_key(settings, cls)
     if cls.key_env_var is not None and not key:
         variable = settings.get("api_key_env") or cls.key_env_var
         raise ConfigError(
             f"The {name} provider needs an API key.", hint=f"Set {variable} or pass --api-key."
         )
-    if key:
+    if key and cls.key_env_var is not None:
         check_key_transport(name, url or cls.default_base_url, settings)
     return ProviderChoice(
         name, url, key, retry_policy(settings), origins, request_timeout(settings)

@@ -50,8 +50,29 @@ def report(
         err.print(note, soft_wrap=True)
 
 
+def _usage_error(error: Exception) -> typer.Exit | None:
+    """Click's own usage errors (bad flag values, unknown options) in framecast's one style."""
+    if getattr(error, "exit_code", None) != ExitCode.USAGE or not hasattr(error, "format_message"):
+        return None
+    ctx = getattr(error, "ctx", None)
+    hint = f"Try '{ctx.command_path} -h' for help." if ctx is not None else None
+    report("UsageError", error.format_message(), hint)
+    return typer.Exit(int(ExitCode.USAGE))
+
+
 class FramecastGroup(TyperGroup):
     """Runs every command through the error funnel."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().make_context(*args, **kwargs)
+        except (typer.Exit, typer.Abort):
+            raise
+        except typer.TyperException as error:
+            usage = _usage_error(error)
+            if usage is None:
+                raise
+            raise usage from None
 
     def invoke(self, ctx: Any) -> Any:  # typer's own Context type is private
         try:
@@ -64,8 +85,13 @@ class FramecastGroup(TyperGroup):
             report("Interrupted", f"stopped by {signal_name}.", notes=_notes(stop))
             code = ExitCode.TERMINATED if isinstance(stop, Terminated) else ExitCode.INTERRUPTED
             raise typer.Exit(int(code)) from None
-        except (typer.Exit, typer.Abort, typer.TyperException):
+        except (typer.Exit, typer.Abort):
             raise
+        except typer.TyperException as error:
+            usage = _usage_error(error)
+            if usage is None:
+                raise
+            raise usage from None
         except OSError as error:
             # A file that cannot be read or written is the machine's state, not a bug.
             failure = LocalIOError.from_os(error, action="use")

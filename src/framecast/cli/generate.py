@@ -176,7 +176,7 @@ def generate(
                 on_saved=info_json_writer(bool(settings.get("write_info_json"))),
             )
             tracked = [
-                Tracked(api, job, index=i if several else None)
+                Tracked(api, job, index=i if several else None, confirmed=True)
                 for i, job in enumerate(submitted, start=1)
             ]
             finals = run.follow(tracked, delivery)

@@ -162,6 +162,7 @@ def save_profile(
     from framecast import config
     from framecast.cli.common import request_flags
     from framecast.errors import UsageError
+    from framecast.inputs import check_settings
     from framecast.ui import console
 
     err = console(sys.stderr)
@@ -180,6 +181,7 @@ def save_profile(
         raise UsageError(
             "Nothing to save: give the settings as generate flags, e.g. --model sora-2."
         )
+    check_settings(given)
     loaded = config.load(path)
     settings = {} if replace else dict(loaded.profiles.get(name, {}))
     for key, value in given.items():

@@ -162,12 +162,12 @@ def wait(
         settings_for,
     )
     from framecast.cli.output import emit
-    from framecast.domain import JobStatus
+    from framecast.domain import Job, JobStatus
     from framecast.errors import WaitTimeout
     from framecast.jobrun import Delivery, JobRun, job_failed
     from framecast.journal import Journal
     from framecast.report import job_document
-    from framecast.saving import STDOUT
+    from framecast.saving import STDOUT, is_template, target_path
     from framecast.settings import poll_policy
     from framecast.ui import console, make_display, print_json
 
@@ -178,6 +178,9 @@ def wait(
     out = output if output is not None else (settings.get("output") if download else None)
     save = download or output is not None
     check_output(out if save else None, json_mode=json_mode, print_field=field, jobs_count=len(ids))
+    if save and len(ids) > 1 and out not in (None, STDOUT) and not is_template(out):
+        # Several jobs into one file is refused before anything is asked.
+        target_path(out, Job(id="job", provider="p", status=JobStatus.QUEUED), "mp4", several=True)
     policy = poll_policy(settings)
     err = console(sys.stderr)
     with Journal.open_default() as journal:
