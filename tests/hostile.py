@@ -126,6 +126,8 @@ def start() -> Hostile:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
+    # A client killed on purpose mid-answer is expected here, not worth a traceback.
+    server.handle_error = lambda request, client_address: None  # type: ignore[method-assign]
     hostile.server = server
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return hostile

@@ -152,3 +152,15 @@ def test_a_keyed_replay_recovers_the_job_without_a_second_charge(
     assert json.loads(last.body)["idempotency_key"] == key
     (row,) = journal_rows(data_dir())
     assert (row["id"], row["status"]) == ("video_made_once", "in_progress")
+
+
+def test_a_provider_without_any_lookup_says_so(history_only: hostile.Hostile) -> None:
+    assert invoke("generate", BOAT, "--no-wait").exit_code == 5
+    history_only.route("GET", r"/v1/requests", lambda r: hostile.json_answer({"error": {}}, 404))
+
+    result = invoke("sync")
+
+    assert result.exit_code == 0, result.output
+    assert "offers no way to look jobs up" in result.stdout
+    assert "still have an unknown outcome" in result.stderr
+    assert journal_rows(data_dir())[0]["status"] == "unknown"

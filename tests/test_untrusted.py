@@ -177,6 +177,23 @@ def test_an_oversized_answer_is_refused_without_holding_it(server: hostile.Hosti
     assert len(result.stderr) < 2000
 
 
+def test_an_endless_answer_is_cut_off_at_the_cap(server: hostile.Hostile) -> None:
+    def endless(request: hostile.Received) -> hostile.Answer:
+        def chunks() -> Iterator[bytes]:
+            yield b'{"id": "video_endless", "pad": "'
+            for _ in range(64 * 1024):  # 64 GiB, if anyone read that far
+                yield b"x" * 2**20
+
+        return 200, {"content-type": "application/json"}, chunks()
+
+    server.route("GET", r"/v1/videos/[^/]+", endless)
+
+    result = invoke("status", "video_endless")
+
+    assert result.exit_code == 5, result.output
+    assert "more than the 16 MiB" in result.stderr
+
+
 def test_error_bodies_are_cut_in_messages(server: hostile.Hostile) -> None:
     server.route(
         "POST", r"/v1/videos", lambda r: (400, {"content-type": "text/plain"}, b"no " * 50_000)
