@@ -227,3 +227,30 @@ def test_not_on_a_terminal_one_plain_line_per_status_change(isolated: Path) -> N
     assert statuses[-2:] == ["completed", "downloading"]
     assert len(statuses) == len(set(statuses)), "a status is reported once, not on every poll"
     assert lines[-1].startswith("Saved boat.mp4 · 1.4 MB · 4s 720x1280 · sora-2 · cost $0.40")
+
+
+def test_the_same_request_is_not_paid_for_twice_by_accident(served_env: Served) -> None:
+    first = invoke("generate", "one kite over a dune", "--no-wait", "-q")
+    job_id = first.stdout.strip()
+
+    again = invoke("generate", "one kite over a dune", "-q")
+    other = invoke("generate", "one kite over a dune", "--seconds", "8", "--no-wait", "-q")
+    forced = invoke("generate", "one kite over a dune", "--no-wait", "-q", "--again")
+
+    assert first.exit_code == 0
+    assert again.exit_code == 2, again.output
+    assert again.stdout == ""
+    assert f"The same request is already queued: {job_id}" in again.stderr
+    assert "--again" in again.stderr
+    assert other.exit_code == 0, "a different request is a different job"
+    assert forced.exit_code == 0 and forced.stdout.strip() != job_id
+    assert len(served_env.seen("POST")) == 3
+
+
+def test_a_finished_request_may_be_made_again_as_a_new_take(served_env: Served) -> None:
+    first = invoke("generate", "one kite over a dune", "-o", "a.mp4")
+    second = invoke("generate", "one kite over a dune", "-o", "b.mp4")
+
+    assert first.exit_code == second.exit_code == 0, second.output
+    assert "this is a new take" in second.stderr
+    assert len(served_env.seen("POST")) == 2

@@ -176,17 +176,23 @@ class JobRun:
                 replace(request, n=1, idempotency_key=key and f"{key}-{i}")
                 for i in range(1, request.n + 1)
             ]
-        seqs = [
-            self.journal.begin_submission(
-                provider=provider.name,
-                base_url=provider.base_url,
-                request=single,
-                fingerprint=mark,
-                idempotency_key=single.idempotency_key,
-                extra=extra,
-            )
-            for single in singles
-        ]
+        seqs: list[int] = []
+        try:
+            for single in singles:
+                seqs.append(
+                    self.journal.begin_submission(
+                        provider=provider.name,
+                        base_url=provider.base_url,
+                        request=single,
+                        fingerprint=mark,
+                        idempotency_key=single.idempotency_key,
+                        extra=extra,
+                    )
+                )
+        except BaseException:
+            for seq in seqs:  # nothing was sent: no entry may claim otherwise
+                self._quietly(functools.partial(self.journal.forget, seq))
+            raise
         return self._send(provider, singles, seqs, mark, extend)
 
     def _check_repeat(self, mark: str, again: bool) -> None:
