@@ -143,3 +143,29 @@ def test_a_killed_download_resumes_in_the_next_run(
     assert not list(Path.cwd().glob(".framecast-*")), "the partial file became the clip"
     (row,) = journal_rows(Path(os.environ["FRAMECAST_DATA_DIR"]))
     assert row["output_path"] == str(Path("clip.mp4").absolute())
+
+
+def test_a_body_cut_short_while_streaming_to_stdout_is_resumed(served_env: Served) -> None:
+    job_id = invoke("generate", BOAT, "--no-wait", "-q").stdout.strip()
+    assert invoke("wait", job_id).exit_code == 0
+    served_env.app.inject("content:cut-nolength")
+
+    result = invoke("download", job_id, "-o", "-")
+
+    assert result.exit_code == 0, result.output
+    record = served_env.app.videos.store.get(job_id)
+    assert record is not None
+    assert result.stdout_bytes == Renderer().render(record, "video")
+    assert served_env.seen("GET", "/media/")[-1].range.startswith("bytes=")
+
+
+def test_a_stream_that_stays_cut_fails_instead_of_passing_for_a_video(served_env: Served) -> None:
+    job_id = invoke("generate", BOAT, "--no-wait", "-q").stdout.strip()
+    assert invoke("wait", job_id).exit_code == 0
+    served_env.app.inject("content:cut-nolength*")
+
+    result = invoke("download", job_id, "-o", "-")
+
+    assert result.exit_code == 5, result.stderr
+    assert "runs past the end" in result.stderr
+    assert f"Resume with: framecast download {job_id} -o -" in result.stderr

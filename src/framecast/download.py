@@ -1,4 +1,4 @@
-"""Downloads that cannot lie: private partial files, resumption, verification, atomic placing.
+"""Downloads that cannot lie: partial files of their own, resumption, verification, placing.
 
 - Each download writes to its own partial file beside the target, created
   exclusively and held under an advisory lock, so two processes never mix bytes.
@@ -106,8 +106,13 @@ class Partial:
     def save_state(self, **fields: Any) -> None:
         self.state.update(fields)
         part = self.state_path.with_suffix(".state-new")
-        part.write_text(json.dumps(self.state), encoding="utf-8")
-        os.replace(part, self.state_path)
+        try:
+            part.write_text(json.dumps(self.state), encoding="utf-8")
+            os.replace(part, self.state_path)
+        except OSError:
+            with contextlib.suppress(OSError):
+                part.unlink()
+            raise
 
     def restart(self) -> None:
         self.file.truncate(0)
@@ -366,7 +371,10 @@ def save(
         partial.discard()
         raise
     except BaseException:
-        partial.close()  # keep the bytes and the state record for the next run
+        if partial.size == 0:
+            partial.discard()  # nothing worth resuming
+        else:
+            partial.close()  # keep the bytes and the state record for the next run
         raise
     return place(partial, target, force=force), size
 
@@ -379,18 +387,29 @@ def stream_to(
     progress: Progress | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> int:
-    """`-o -`: the asset straight to a stream. The first bytes are checked before any is written."""
+    """`-o -`: the asset straight to a stream, checked as it passes.
+
+    The first bytes are checked before any is written; the whole is checked at the
+    end (an MP4's boxes must add up), so a body cut short is resumed, or fails
+    (exit 5) instead of passing for a video.
+    """
     progress = progress or Progress()
+    check = verify.StreamCheck(variant)
     written = resumes = renewals = 0
+    validator: str | None = None
     while True:
-        headers = {"range": f"bytes={written}-"} if written else {}
+        headers = {"range": f"bytes={written}-", "if-range": validator} if written else {}
+        if written and validator is None:
+            raise BadDownload("The download broke off and this server cannot resume it; stdout "
+                              "cannot rewind.")  # fmt: skip
         head = b""
         try:
-            with source.open(headers) as response:
+            with source.open({k: v for k, v in headers.items() if v}) as response:
                 if written and response.status_code != 206:
                     raise BadDownload("The server restarted the download; stdout cannot rewind.")
                 total = _declared_length(response)
                 if not written:
+                    validator = _validator(response)
                     progress.on_start(total)
                 for chunk in response.iter_bytes():
                     piece = chunk
@@ -400,11 +419,13 @@ def stream_to(
                             continue
                         _check_head(head, variant)
                         piece, head = head, b""
+                    check.feed(piece)
                     sink.write(piece)
                     written += len(piece)
                     progress.on_bytes(len(piece))
                 if head:
                     _check_head(head, variant)
+                    check.feed(head)
                     sink.write(head)
                     written += len(head)
                     progress.on_bytes(len(head))
@@ -421,7 +442,13 @@ def stream_to(
             if renewals > MAX_RENEWALS or not source.renew():
                 raise
             continue
+        problem = check.problem()
+        if problem and "past the end" in problem and validator and resumes < MAX_RESUMES:
+            resumes += 1  # cut short without a length: ask for the rest
+            continue
         sink.flush()
+        if problem:
+            raise BadDownload(f"The download is not a {variant} ({problem}).")
         return written
 
 

@@ -75,6 +75,7 @@ class Resume:
     output: str | None = None
     download: bool = False
     variant: str | None = None
+    settle: bool = False  # other submissions of the run have an unknown outcome
 
     def command(self) -> str:
         words = ["framecast", self.verb, *self.job_ids]
@@ -88,9 +89,12 @@ class Resume:
 
     def sentence(self) -> str:
         if self.verb == "sync":
-            return f"Find out whether it was created with: {self.command()}"
+            return "Find out whether it was created with: framecast sync"
         ids = ", ".join(self.job_ids)
-        return f"Job(s) {ids} exist at the provider. Resume with: {self.command()}"
+        text = f"Job(s) {ids} exist at the provider. Resume with: {self.command()}"
+        if self.settle:
+            text += " (and settle the submission(s) of unknown outcome with: framecast sync)"
+        return text
 
 
 class FramecastError(Exception):
@@ -101,6 +105,7 @@ class FramecastError(Exception):
         self.message = message
         self.hint = hint
         self.resume: Resume | None = None  # set once jobs exist, so every way out names them
+        self.known_jobs: list[Job] = []  # the jobs that exist, for --json and --print
 
 
 class UsageError(FramecastError):

@@ -168,6 +168,7 @@ class ApiClient:
         self.auth_hint = auth_hint
         self.retry = retry or RetryPolicy()
         self.deadline: float | None = None  # a clock() value; waits past it fail at once
+        self._hurry: float | None = None  # a short timeout for requests made on the way out
         self._sleep = sleep
         self._clock = clock
         # Whatever a server echoes back, the key never reaches the screen.
@@ -186,6 +187,16 @@ class ApiClient:
     def close(self) -> None:
         self._api.close()
         self._bare.close()
+
+    @contextmanager
+    def hurried(self, seconds: float = 10.0) -> Iterator[None]:
+        """Requests made while leaving (a cancel on Ctrl-C): one try each, a short timeout."""
+        retry, self.retry = self.retry, RetryPolicy(max_retries=0)
+        self._hurry = seconds
+        try:
+            yield
+        finally:
+            self.retry, self._hurry = retry, None
 
     def scrub(self, text: str) -> str:
         for secret in self._secrets:
@@ -211,22 +222,30 @@ class ApiClient:
                 return self._exchange(method, path, headers, expect_json, **kwargs)
             except _Retryable as failure:
                 maybe_acted = maybe_acted or not failure.unsent
+                failure.error.may_have_acted = maybe_acted
                 if attempt >= self.retry.max_retries or not (idempotent or failure.unsent):
-                    failure.error.may_have_acted = maybe_acted
                     raise failure.error from None
-                wait = failure.wait
+                try:
+                    self._pause(failure, attempt, where)
+                except ProviderError as error:
+                    error.may_have_acted = maybe_acted
+                    raise
             except ProviderError as error:
                 refused = isinstance(error, RequestRejected | AuthError)
                 error.may_have_acted = maybe_acted or not (idempotent or refused)
                 raise
-            try:
-                self._pause(wait if wait is not None else self.retry.backoff(attempt), where)
-            except ProviderError as error:
-                error.may_have_acted = maybe_acted
-                raise
             attempt += 1
 
-    def _pause(self, seconds: float, where: str) -> None:
+    def _pause(self, failure: _Retryable, attempt: int, where: str) -> None:
+        """Wait before the next attempt: as long as the server asked, else a short backoff.
+        A wait that cannot fit fails now, with the server's demand or the real failure."""
+        if failure.wait is None:
+            seconds = self.retry.backoff(attempt)
+            if self.deadline is not None and self._clock() + seconds > self.deadline:
+                raise failure.error from None
+            self._sleep(seconds)
+            return
+        seconds = failure.wait
         if seconds > self.retry.max_wait:
             raise ProviderUnavailable(
                 f"{where}: the server asked to retry after {seconds:.0f} s, longer than "
@@ -245,6 +264,8 @@ class ApiClient:
         self, method: str, path: str, headers: dict[str, str], expect_json: bool, **kwargs: Any
     ) -> Answer:
         """One attempt: send, follow what may be followed, read the answer within its cap."""
+        if self._hurry is not None:
+            kwargs.setdefault("timeout", self._hurry)
         request = self._api.build_request(method, path.lstrip("/"), headers=headers, **kwargs)
         hops = 0
         while True:

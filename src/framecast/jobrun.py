@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 from framecast import download, verify
-from framecast.domain import Job, JobRequest, JobStatus
+from framecast.domain import Job, JobError, JobRequest, JobStatus
 from framecast.errors import (
     FramecastError,
     Interrupted,
@@ -38,6 +38,7 @@ from framecast.errors import (
     LocalIOError,
     ProviderError,
     ProviderUnavailable,
+    RequestRejected,
     Resume,
     SubmissionUnknown,
     Terminated,
@@ -152,8 +153,12 @@ class JobRun:
         *,
         extend: str | None = None,
         again: bool = False,
+        output: str | None = None,
     ) -> list[Job]:
-        """Submit the request (n times where the provider cannot make n itself); all journaled."""
+        """Submit the request (n times where the provider cannot make n itself); all journaled.
+
+        `output` is only for the resume command that names created jobs if the run ends.
+        """
         provider.http.deadline = self.deadline
         request = prepared.request
         if not 1 <= request.n <= MAX_N:
@@ -193,7 +198,7 @@ class JobRun:
             for seq in seqs:  # nothing was sent: no entry may claim otherwise
                 self._quietly(functools.partial(self.journal.forget, seq))
             raise
-        return self._send(provider, singles, seqs, mark, extend)
+        return self._send(provider, singles, seqs, mark, extend, output)
 
     def _check_repeat(self, mark: str, again: bool) -> None:
         earlier = self.journal.same_request(mark)
@@ -225,15 +230,16 @@ class JobRun:
         seqs: list[int],
         mark: str,
         extend: str | None,
+        output: str | None,
     ) -> list[Job]:
         def one(single: JobRequest) -> list[Job]:
             if extend is not None:
                 return provider.extend(extend, single)
             return provider.submit(single)
 
-        created: list[Job] = []
         outcomes: dict[int, list[Job] | BaseException] = {}
-        settled: set[int] = set()
+        futures: list[Future[list[Job]]] = []
+        stopped: KeyboardInterrupt | None = None
         try:
             if len(singles) == 1:
                 try:
@@ -242,17 +248,34 @@ class JobRun:
                     outcomes[0] = error
             else:
                 with ThreadPoolExecutor(max_workers=len(singles)) as pool:
-                    futures: list[Future[list[Job]]] = [pool.submit(one, s) for s in singles]
+                    futures = [pool.submit(one, single) for single in singles]
                     for i, future in enumerate(futures):
                         try:
                             outcomes[i] = future.result()
                         except Exception as error:
                             outcomes[i] = error
-            first_error: BaseException | None = None
+        except KeyboardInterrupt as stop:
+            stopped = stop
+            # Leaving the pool waited for every POST in flight: keep what did come back.
+            for i, future in enumerate(futures):
+                if i not in outcomes and future.done():
+                    try:
+                        outcomes[i] = future.result()
+                    except Exception as error:
+                        outcomes[i] = error
+        created: list[Job] = []
+        unknown = 0
+        first_error: BaseException | None = None
+        try:
             for i, seq in enumerate(seqs):
-                outcome = outcomes[i]
-                if isinstance(outcome, BaseException):
-                    first_error = first_error or self._unsettled(seq, outcome, provider)
+                outcome = outcomes.get(i)
+                if outcome is None:
+                    unknown += 1
+                    self.journal.mark_unknown(seq, "interrupted while the submission was in flight")
+                elif isinstance(outcome, BaseException):
+                    failure = self._unsettled(seq, outcome, provider)
+                    unknown += isinstance(failure, SubmissionUnknown)
+                    first_error = first_error or failure
                 else:
                     created.extend(outcome)  # they exist now, whatever the journal does next
                     self.journal.complete_submission(seq, outcome[0])
@@ -263,29 +286,34 @@ class JobRun:
                             request=singles[i].to_record(),
                             fingerprint=mark,
                         )
-                settled.add(i)
-            if first_error is not None:
-                raise first_error
-        except KeyboardInterrupt as stop:
-            for i, seq in enumerate(seqs):
-                if i not in settled and i not in outcomes:
-                    self._quietly(
-                        functools.partial(
-                            self.journal.mark_unknown,
-                            seq,
-                            "interrupted while the submission was in flight",
-                        )
-                    )
+        except BaseException as error:
+            first_error = error
+        ids = tuple(job.id for job in created)
+        resume = (
+            Resume(ids, output=output, download=True, settle=unknown > 0)
+            if ids
+            else Resume((), verb="sync")
+        )
+        if stopped is not None:
+            message = "Interrupted while the submission was in flight"
+            if unknown:
+                message += "; a job may have been created"
+                if self.cancel_on_interrupt:
+                    message += " (it cannot be cancelled: its id never arrived)"
             raise self._interrupted(
                 created,
-                stop,
-                "Interrupted while the submission was in flight; a job may have been created.",
-                Resume(tuple(j.id for j in created)) if created else Resume((), verb="sync"),
+                stopped,
+                message + ".",
+                resume if ids or unknown else replace(resume, verb="wait"),
+                providers={job.id: provider for job in created},
             ) from None
-        except BaseException as error:
-            if created:
-                _attach(error, Resume(tuple(j.id for j in created)))
-            raise
+        if first_error is not None:
+            if isinstance(first_error, FramecastError):
+                first_error.resume = resume if ids else first_error.resume
+                first_error.known_jobs = created
+            elif ids:
+                first_error.add_note(resume.sentence())
+            raise first_error
         for job in created:
             self.events.update(job)
         return created
@@ -321,6 +349,16 @@ class JobRun:
         self.journal.update(job, provider.base_url)
         return job
 
+    def _ask(self, item: Tracked) -> Job:
+        """A fresh view of a job; one the provider has forgotten (404) has expired there."""
+        try:
+            return item.provider.get(item.job.id)
+        except RequestRejected as error:
+            if error.status != 404 or not item.confirmed:
+                raise  # an id nobody ever confirmed: it is simply wrong
+            reason = f"{item.provider.name} no longer knows this job ({error.message})"
+            return replace(item.job, status=JobStatus.EXPIRED, error=JobError("not_found", reason))
+
     def follow(
         self,
         tracked: Sequence[Tracked],
@@ -331,7 +369,7 @@ class JobRun:
         """Wait for every job, then deliver the completed ones as `delivery` says."""
         resume = Resume(
             tuple(t.job.id for t in tracked),
-            output=delivery.output if delivery.output != STDOUT else None,
+            output=delivery.output,
             download=delivery.save,
         )
         with self._guard(tracked, resume):
@@ -363,12 +401,13 @@ class JobRun:
         resume = Resume(
             (item.job.id,),
             verb="download",
-            output=delivery.output if delivery.output != STDOUT else None,
+            output=delivery.output,
             variant=delivery.variant,
         )
         with self._guard([item], resume, waiting=False):
             item.provider.http.deadline = self.deadline
-            item.job = self.refresh(item.provider, item.job.id)
+            item.job = self._ask(item)
+            self.journal.update(item.job, item.provider.base_url)
             item.confirmed = True
             job = item.job
             if job.finished and job.status is not JobStatus.COMPLETED:
@@ -387,7 +426,7 @@ class JobRun:
             self.events.update(item.job)
 
         def fetch(index: int, job: Job) -> Job:
-            return tracked[index].provider.get(job.id)
+            return self._ask(tracked[index])
 
         def updated(index: int, job: Job) -> None:
             item = tracked[index]
@@ -477,15 +516,19 @@ class JobRun:
         except WaitTimeout as error:
             left = tuple(j.id for j in error.jobs)
             error.resume = replace(resume, job_ids=left)
+            error.known_jobs = [t.job for t in tracked]
             raise
         except (JobFailed, UsageError):
             raise
         except OSError as error:
             failure = LocalIOError.from_os(error, action="write")
             failure.resume = existing()
+            failure.known_jobs = [t.job for t in tracked if t.confirmed]
             raise failure from None
         except BaseException as error:
             _attach(error, existing())
+            if isinstance(error, FramecastError) and not error.known_jobs:
+                error.known_jobs = [t.job for t in tracked if t.confirmed]
             raise
 
     def _interrupted(
@@ -504,8 +547,9 @@ class JobRun:
                 if provider is None or job.finished or not provider.capabilities.cancel:
                     continue
                 try:
-                    provider.cancel(job.id)
-                except (FramecastError, OSError):
+                    with provider.http.hurried():
+                        provider.cancel(job.id)
+                except (FramecastError, OSError, KeyboardInterrupt):
                     continue
                 cancelled.append(job.id)
                 self._quietly(

@@ -108,6 +108,7 @@ def prepare(
         video = _inline(video, caps.data_uri_limit, provider.name)
     effective = replace(
         request,
+        model=model_name,  # the default made explicit, so the same request is the same
         seconds=shape.seconds,
         size=shape.size,
         aspect_ratio=shape.aspect_ratio,

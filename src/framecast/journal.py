@@ -79,6 +79,7 @@ MIGRATIONS: list[str] = [
     ALTER TABLE jobs ADD COLUMN aliases TEXT;
     ALTER TABLE jobs ADD COLUMN imported INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE jobs ADD COLUMN owner_pid INTEGER;
+    ALTER TABLE jobs ADD COLUMN owner_start TEXT;
     ALTER TABLE jobs ADD COLUMN detail TEXT;
     CREATE INDEX jobs_by_fingerprint ON jobs (fingerprint);
     """,
@@ -108,6 +109,7 @@ class Entry:
     aliases: tuple[str, ...] = ()
     imported: bool = False
     owner_pid: int | None = None
+    owner_start: str | None = None  # when that process started, so a reused pid is not it
     detail: str | None = None  # why a submission's outcome is unknown
 
     @property
@@ -121,22 +123,40 @@ class Entry:
 
     @property
     def orphaned(self) -> bool:
-        """`submitting`, but the process sending it is gone: in effect `unknown`."""
-        return self.state == SUBMITTING and not _alive(self.owner_pid)
+        """`submitting`, but the process sending it is gone (or it has taken far longer than
+        any submission can): in effect `unknown`."""
+        if self.state != SUBMITTING:
+            return False
+        stale = time.time() - self.updated_at > STALE_SUBMISSION
+        return stale or not _alive(self.owner_pid, self.owner_start)
 
 
-def _alive(pid: int | None) -> bool:
+# No submission takes this long: answers time out long before (retries included).
+STALE_SUBMISSION = 15 * 60.0
+
+
+def process_start(pid: int) -> str | None:
+    """When a process started (Linux: boot id and start tick), so a pid that was reused by
+    another process (containers start every job as pid 1) is not mistaken for it."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            fields = stat.read().rsplit(b")", 1)[1].split()
+        with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as boot:
+            return f"{boot.read().strip()}:{fields[19].decode()}"
+    except (OSError, IndexError, UnicodeDecodeError):
+        return None
+
+
+def _alive(pid: int | None, started: str | None) -> bool:
     if pid is None:
         return False
-    if pid == os.getpid():
-        return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except OSError:
-        return True  # it exists, but belongs to someone else
-    return True
+        pass  # it exists, but belongs to someone else
+    return started is None or process_start(pid) in (None, started)
 
 
 def _entry(row: sqlite3.Row) -> Entry:
@@ -183,6 +203,7 @@ def _entry(row: sqlite3.Row) -> Entry:
         aliases=tuple(str(a) for a in aliases),
         imported=bool(row["imported"]),
         owner_pid=row["owner_pid"],
+        owner_start=row["owner_start"],
         detail=row["detail"],
     )
 
@@ -334,6 +355,7 @@ class Journal:
             "fingerprint": fingerprint,
             "idempotency_key": idempotency_key,
             "owner_pid": os.getpid(),
+            "owner_start": process_start(os.getpid()),
         }
         names = ", ".join(columns)
         marks = ", ".join(f":{name}" for name in columns)
@@ -347,7 +369,12 @@ class Journal:
         entry is brought up to date and the submission's own entry is dropped.
         """
         pending = self.get_seq(seq)
-        if pending is not None and self.get(job.provider, pending.base_url, job.id) is not None:
+        existing = None if pending is None else self.get(job.provider, pending.base_url, job.id)
+        if existing is not None and existing.imported:
+            # `sync` imported the job while its submission was in flight: this entry is the
+            # better record (request, fingerprint, key), so it replaces the import.
+            self._execute("DELETE FROM jobs WHERE seq = ?", (existing.seq,))
+        elif existing is not None and pending is not None:
             self._execute("DELETE FROM jobs WHERE seq = ?", (seq,))
             self.update(job, pending.base_url)
             return

@@ -21,13 +21,15 @@ from typing import TYPE_CHECKING, Literal
 
 from framecast.domain import Job, JobRequest
 from framecast.errors import FramecastError, ProviderError
-from framecast.journal import Entry, Journal
+from framecast.journal import SUBMITTING, Entry, Journal
+from framecast.untrusted import strip_userinfo
 
 if TYPE_CHECKING:
     from framecast.providers.base import Provider
 
-# How far around the moment of submission a listed job may have been created.
-BEFORE = 120.0
+# How far around the moment of submission a listed job may have been created (clocks
+# differ; queues are slow).
+BEFORE = 300.0
 AFTER = 900.0
 IMPORT_WINDOW = 7 * 86400.0
 
@@ -51,14 +53,20 @@ class Report:
         return [f for f in self.findings if f.kind == kind]
 
 
-def _matches(entry: Entry, job: Job) -> bool:
+def _matches(entry: Entry, job: Job, *, anytime: bool = False) -> bool:
+    """Model and prompt agree (where both are known), and the job was made around then.
+
+    With `anytime`, a job whose prompt is the same counts whatever its time says: a prompt
+    is a far better witness than a server's clock.
+    """
     model = entry.job.model
     if model is not None and job.model is not None and job.model != model:
         return False
-    prompt = entry.job.prompt
-    if prompt is not None and job.prompt is not None and job.prompt.strip() != prompt.strip():
+    prompt, listed = entry.job.prompt, job.prompt
+    same_prompt = prompt is not None and listed is not None
+    if prompt is not None and listed is not None and listed.strip() != prompt.strip():
         return False
-    if job.created_at is None:
+    if job.created_at is None or (anytime and same_prompt):
         return True
     return entry.submitted_at - BEFORE <= job.created_at <= entry.submitted_at + AFTER
 
@@ -130,7 +138,9 @@ def reconcile(
     fresh = [job for job in listed if job.id not in known]
     complete = len(listed) < limit  # the listing reached back past the window
     for entry in pending:
-        candidates = [job for job in fresh if _matches(entry, job)]
+        candidates = [job for job in fresh if _matches(entry, job)] or [
+            job for job in fresh if _matches(entry, job, anytime=True)
+        ]
         if candidates:
             job = min(candidates, key=lambda j: abs((j.created_at or 0) - entry.submitted_at))
             fresh.remove(job)
@@ -156,7 +166,17 @@ def reconcile(
                 )
             )
     if import_jobs:
+        # A job made by a submission still in flight (another process) is that one's to record.
+        busy = [
+            e
+            for e in journal.pending()
+            if e.state == SUBMITTING and not e.orphaned and (e.provider, e.base_url) == (
+                provider.name, strip_userinfo(provider.base_url)
+            )
+        ]  # fmt: skip
         for job in fresh:
+            if busy and any(_matches(e, job) for e in busy):
+                continue
             record = {"prompt": job.prompt, "model": job.model, "imported": True}
             journal.add_job(job, provider.base_url, request=record, imported=True)
             report.findings.append(Finding("imported", provider.name, None, job))

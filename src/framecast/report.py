@@ -15,9 +15,13 @@ if TYPE_CHECKING:
 
 
 def iso(timestamp: float | None) -> str | None:
+    """UTC ISO 8601; None for a missing or impossible time (an old journal may hold one)."""
     if timestamp is None:
         return None
-    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    try:
+        return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (ValueError, OverflowError, OSError):
+        return None
 
 
 def job_document(
@@ -85,10 +89,22 @@ def status_phrase(job: Job) -> str:
     return words
 
 
+def entry_document(entry: Entry) -> dict[str, Any]:
+    """A journal entry as `status --json` lists it: a job document, except that a submission
+    without a job yet says so (`submitting`, or `unknown`: it may exist and be billed)."""
+    document = job_document(entry.job, path=entry.output_path, size=entry.output_bytes)
+    if entry.pending:
+        document["status"] = "unknown" if entry.orphaned else entry.state
+        document["created_at"] = iso(entry.submitted_at)
+        document["model"] = entry.request.get("model")
+    document["imported"] = entry.imported
+    return document
+
+
 def entry_phrase(entry: Entry) -> str:
     """A journal entry's state for the `status` table; an unknown outcome stands out."""
     if entry.state == "unknown" or entry.orphaned:
-        return "UNKNOWN: run framecast sync"
+        return "UNKNOWN"
     if entry.state == "submitting":
         return "submitting"
     phrase = status_phrase(entry.job)

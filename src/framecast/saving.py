@@ -13,6 +13,7 @@ import contextlib
 import json
 import os
 import re
+import string
 import tempfile
 import unicodedata
 from datetime import datetime
@@ -42,8 +43,30 @@ def is_template(output: str | None) -> bool:
     return output is not None and "{" in output
 
 
+def _created(job: Job) -> datetime:
+    try:
+        return datetime.fromtimestamp(job.created_at) if job.created_at else datetime.now()
+    except (ValueError, OverflowError, OSError):
+        return datetime.now()
+
+
+def check_template(output: str) -> None:
+    """Only plain fields: `{id.__class__}` and `{id[0]}` reach into Python objects."""
+    try:
+        fields = [name for _, name, _, _ in string.Formatter().parse(output) if name is not None]
+    except ValueError as exc:
+        raise UsageError(f"-o {output!r} is not a valid template: {exc}.") from None
+    for name in fields:
+        if name not in TEMPLATE_FIELDS:
+            raise UsageError(
+                f"-o {output!r}: unknown field {{{name}}}.",
+                hint=f"Fields: {', '.join('{' + f + '}' for f in TEMPLATE_FIELDS)}.",
+            )
+
+
 def render_template(output: str, job: Job, ext: str, index: int | None) -> str:
-    created = datetime.fromtimestamp(job.created_at) if job.created_at else datetime.now()
+    check_template(output)
+    created = _created(job)
     fields = {
         "id": name_part(job.id, "job"),
         "model": name_part(job.model, "model"),
@@ -112,6 +135,11 @@ def target_path(
         raise UsageError(f"-o: the name {path.name[:40]!r}... is too long for a file name.")
     if output.endswith(("/", os.sep)) or path.is_dir():
         return _inside(path / default_name, path, output)
+    if path.exists() and not path.is_file():
+        raise UsageError(
+            f"-o {output!r} is not a regular file (a device, a pipe or a socket).",
+            hint="framecast saves to files only; -o - streams the video to stdout.",
+        )
     if several:
         raise UsageError(
             f"-o {output!r} names one file, but there are several jobs.",

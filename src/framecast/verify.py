@@ -41,6 +41,68 @@ def _describe(head: bytes, size: int) -> str:
     return f"{kind}, {size} bytes"
 
 
+def _verdict(seen: list[bytes]) -> str | None:
+    if not seen or seen[0] != b"ftyp":
+        return "no 'ftyp' box first"
+    missing = [name for name in (b"moov", b"mdat") if name not in seen]
+    if missing:
+        return "no " + " or ".join(f"'{m.decode()}' box" for m in missing)
+    return None
+
+
+class StreamCheck:
+    """The same checks on bytes as they stream past (`-o -`), holding only a few of them."""
+
+    def __init__(self, variant: str) -> None:
+        self.variant = variant
+        self.size = 0
+        self.head = b""
+        self.tail = b""
+        self.boxes: list[bytes] = []
+        self._next = 0  # where the next top-level box starts
+        self._header = b""
+        self._bad: str | None = None
+
+    def feed(self, chunk: bytes) -> None:
+        start = self.size
+        self.size += len(chunk)
+        if len(self.head) < 512:
+            self.head += chunk[: 512 - len(self.head)]
+        self.tail = (self.tail + chunk)[-8:]
+        if self.variant != "video":
+            return
+        while self._bad is None and self._next < self.size:
+            at = self._next + len(self._header) - start
+            self._header += chunk[at : at + 16 - len(self._header)]
+            if len(self._header) < 8:
+                return
+            length, kind = struct.unpack(">I4s", self._header[:8])
+            if length == 1:
+                if len(self._header) < 16:
+                    return
+                length = struct.unpack(">Q", self._header[8:16])[0]
+            elif length == 0:
+                self.boxes.append(kind)
+                self._next = -1  # runs to the end, whatever that is
+                return
+            if not set(kind) <= _BOX_TYPE_CHARS or length < 8:
+                self._bad = f"no MP4 box at byte {self._next}"
+                return
+            self.boxes.append(kind)
+            self._next += length
+            self._header = b""
+
+    def problem(self) -> str | None:
+        if self.variant == "video":
+            found = self._bad
+            if found is None and self._next > self.size:
+                found = f"the last box runs past the end at byte {self.size}"
+            found = found or _verdict(self.boxes)
+        else:
+            found = _image_verdict(self.head, self.tail, self.size)
+        return None if found is None else f"{found}; got {_describe(self.head, self.size)}"
+
+
 def mp4_problem(stream: BinaryIO, size: int) -> str | None:
     """None if the top-level boxes describe a whole MP4, else what is wrong."""
     seen: list[bytes] = []
@@ -65,26 +127,25 @@ def mp4_problem(stream: BinaryIO, size: int) -> str | None:
             return f"the '{kind.decode('latin-1')}' box at byte {offset} runs past the end"
         seen.append(kind)
         offset += length
-    if not seen or seen[0] != b"ftyp":
-        return "no 'ftyp' box first"
-    missing = [name for name in (b"moov", b"mdat") if name not in seen]
-    if missing:
-        return "no " + " or ".join(f"'{m.decode()}' box" for m in missing)
-    return None
+    return _verdict(seen)
 
 
-def image_problem(stream: BinaryIO, size: int) -> str | None:
-    stream.seek(0)
-    head = stream.read(16)
+def _image_verdict(head: bytes, tail: bytes, size: int) -> str | None:
     if head.startswith(_PNG):
-        stream.seek(max(0, size - 8))
-        return None if stream.read(8) == _PNG_END else "a PNG without its end"
+        return None if tail == _PNG_END else "a PNG without its end"
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         declared = struct.unpack("<I", head[4:8])[0] + 8
         return None if declared == size else "a WebP of the wrong length"
     if head[:3] == b"\xff\xd8\xff":
         return None
     return "no image signature"
+
+
+def image_problem(stream: BinaryIO, size: int) -> str | None:
+    stream.seek(0)
+    head = stream.read(16)
+    stream.seek(max(0, size - 8))
+    return _image_verdict(head, stream.read(8), size)
 
 
 def problem(path: Path, variant: str) -> str | None:

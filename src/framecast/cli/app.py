@@ -103,7 +103,8 @@ class FramecastGroup(TyperGroup):
             report(
                 type(error).__name__,
                 str(error) or "unexpected error",
-                "This is a bug in framecast. Rerun with --traceback and report what it prints.",
+                "This is a bug in framecast. Rerun as `framecast --traceback COMMAND ...` "
+                "(or with FRAMECAST_TRACEBACK=1) and report what it prints.",
                 notes=_notes(error),
             )
             raise typer.Exit(int(ExitCode.ERROR)) from None
@@ -211,15 +212,22 @@ def command_in(argv: list[str]) -> str | None:
     return "" if argv and not {"-h", "--help"} & set(argv) else None
 
 
-def _terminate(signum: int, frame: object) -> None:
-    raise Terminated()
+def _leave(signum: int, frame: object) -> None:
+    """SIGTERM leaves like Ctrl-C. Only the first signal counts: a second one (a wrapper
+    forwarding it to the process group) would cut short the way out that names the jobs."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
 
 
 def main() -> None:
     import signal
 
-    # SIGTERM leaves like Ctrl-C: jobs are named with the command that resumes them.
-    signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGTERM, _leave)
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:  # nohup and `&` mean it
+        signal.signal(signal.SIGINT, _leave)
     # Typer turns every registered command into Click objects on each run (about
     # 3 ms a command); a run that names its command gets an app with only that one.
     # Help without a command, errors and shell completion get the whole app.

@@ -103,7 +103,7 @@ def generate(
     )
     from framecast.cli.output import emit
     from framecast.domain import JobStatus
-    from framecast.errors import WaitTimeout
+    from framecast.errors import FramecastError, WaitTimeout
     from framecast.jobrun import Delivery, JobRun, Tracked, job_failed
     from framecast.journal import Journal
     from framecast.report import job_document
@@ -163,7 +163,7 @@ def generate(
             cancel_on_interrupt=cancel_on_interrupt,
         )
         try:
-            submitted = run.submit(api, prepared, extend=source, again=again)
+            submitted = run.submit(api, prepared, extend=source, again=again, output=out)
             if no_wait:
                 _print_submitted(
                     submitted, adjustments, json_mode=json_mode, quiet=quiet, print_field=field
@@ -180,11 +180,15 @@ def generate(
                 for i, job in enumerate(submitted, start=1)
             ]
             finals = run.follow(tracked, delivery)
-        except WaitTimeout as error:
+        except FramecastError as error:
+            # Scripts get the jobs that exist even when the run fails.
             display.close()
-            if json_mode:
-                for pending in error.jobs:
-                    print_json(job_document(pending, adjustments=adjustments))
+            shown = error.jobs if isinstance(error, WaitTimeout) else error.known_jobs
+            for job in shown:
+                if field:
+                    emit(job, json_mode=False, quiet=True, print_field=field)
+                elif json_mode:
+                    print_json(job_document(job, adjustments=adjustments))
             raise
         finally:
             display.close()

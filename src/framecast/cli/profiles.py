@@ -35,7 +35,16 @@ def _path(ctx: typer.Context, config_file: Path | None) -> Path:
 def _masked(settings: dict[str, Any]) -> dict[str, Any]:
     from framecast.config import KEYS
 
-    return {key: MASK if KEYS[key].secret else value for key, value in settings.items()}
+    return {
+        key: _shown(key, value) if not KEYS[key].secret else MASK for key, value in settings.items()
+    }
+
+
+def _shown(key: str, value: Any) -> Any:
+    """A setting as it may be printed: credentials inside a URL are masked too."""
+    from framecast.untrusted import mask_url
+
+    return mask_url(value) if key == "base_url" and isinstance(value, str) else value
 
 
 @profile_app.command("list")
@@ -158,6 +167,7 @@ def save_profile(
     --store-key, and the file is then made private (0600).
     """
     import sys
+    from urllib.parse import urlsplit
 
     from framecast import config
     from framecast.cli.common import request_flags
@@ -177,6 +187,12 @@ def save_profile(
             "Refusing to store a raw API key in the config file.",
             hint="Name its variable with --api-key-env instead, or store it with --store-key.",
         )
+    credentials_in_url = base_url is not None and "@" in urlsplit(base_url).netloc
+    if credentials_in_url and not store_key:
+        raise UsageError(
+            "Refusing to store credentials that are inside --base-url in the config file.",
+            hint="Store them anyway with --store-key (the file is then made private).",
+        )
     if not given and not default:
         raise UsageError(
             "Nothing to save: give the settings as generate flags, e.g. --model sora-2."
@@ -187,7 +203,8 @@ def save_profile(
     for key, value in given.items():
         settings[key] = {**settings.get(key, {}), **value} if isinstance(value, dict) else value
     ordered = {key: settings[key] for key in config.KEYS if key in settings}
-    config.save_profile(path, name, ordered, private="api_key" in ordered)
+    holds_secret = "api_key" in ordered or "@" in urlsplit(str(ordered.get("base_url", ""))).netloc
+    config.save_profile(path, name, ordered, private=holds_secret)
     if default:
         config.set_default(path, name)
     if store_key:
@@ -262,7 +279,7 @@ def show_config(
         rows.append(
             (
                 "base_url",
-                choice.base_url or "(the provider's default)",
+                _shown("base_url", choice.base_url) or "(the provider's default)",
                 choice.origins.get("base_url", ""),
             )
         )
@@ -274,7 +291,8 @@ def show_config(
         if key in shown or settings.origin(key) is None:
             continue
         value = settings.get(key)
-        rows.append((key, MASK if config.KEYS[key].secret else value, settings.origin(key) or ""))
+        shown_value = MASK if config.KEYS[key].secret else _shown(key, value)
+        rows.append((key, shown_value, settings.origin(key) or ""))
     if json_mode:
         print_json({key: {"value": value, "source": source} for key, value, source in rows})
     else:

@@ -59,7 +59,7 @@ def status(
 
     from framecast.cli.output import emit
     from framecast.journal import Journal
-    from framecast.report import job_document
+    from framecast.report import entry_document, job_document
     from framecast.ui import console, job_details, jobs_table, print_json
 
     err = console(sys.stderr)
@@ -77,9 +77,7 @@ def status(
                         path=_path(entry.output_path),
                     )
                 else:
-                    print_json(
-                        job_document(entry.job, path=entry.output_path, size=entry.output_bytes)
-                    )
+                    print_json(entry_document(entry))
             if not (json_mode or field) and entries:
                 jobs_table(console(sys.stdout), entries)
             elif not entries:
@@ -95,6 +93,7 @@ def status(
             return
         # Only asking a provider needs the HTTP stack; listing the journal does not.
         from framecast.cli.common import close_all, resolve_targets, settings_for
+        from framecast.errors import FramecastError
         from framecast.jobrun import JobRun
         from framecast.report import expiry_warning
         from framecast.ui import Display
@@ -102,9 +101,17 @@ def status(
         settings = settings_for(ctx, locals(), profile, config_file)
         targets = resolve_targets(ids, journal, settings)
         run = JobRun(journal, Display())
+        failures: list[FramecastError] = []
         try:
             for target in targets:
-                job = run.refresh(target.provider, target.job.id)
+                try:
+                    job = run.refresh(target.provider, target.job.id)
+                except FramecastError as error:
+                    # One job that cannot be shown does not hide the others.
+                    if failures:
+                        err.print(f"{type(error).__name__}: {error.message}", soft_wrap=True)
+                    failures.append(error)
+                    continue
                 path = target.entry.output_path if target.entry else None
                 size = target.entry.output_bytes if target.entry else None
                 if field:
@@ -118,6 +125,8 @@ def status(
                     err.print(warning)
         finally:
             close_all(targets)
+        if failures:
+            raise failures[0]
 
 
 def _path(text: str | None) -> Path | None:
@@ -163,7 +172,7 @@ def wait(
     )
     from framecast.cli.output import emit
     from framecast.domain import Job, JobStatus
-    from framecast.errors import WaitTimeout
+    from framecast.errors import FramecastError, WaitTimeout
     from framecast.jobrun import Delivery, JobRun, job_failed
     from framecast.journal import Journal
     from framecast.report import job_document
@@ -202,11 +211,14 @@ def wait(
         )
         try:
             run.follow(targets, delivery, refresh_first=True)
-        except WaitTimeout as error:
+        except FramecastError as error:
             display.close()
-            if json_mode:
-                for pending in error.jobs:
-                    print_json(job_document(pending))
+            shown = error.jobs if isinstance(error, WaitTimeout) else error.known_jobs
+            for job in shown:
+                if field:
+                    emit(job, json_mode=False, quiet=True, print_field=field)
+                elif json_mode:
+                    print_json(job_document(job))
             raise
         finally:
             display.close()

@@ -22,7 +22,7 @@ from framecast.domain import Job, JobError, JobRequest, JobStatus, normalise_sta
 from framecast.errors import ProviderUnavailable, UsageError
 from framecast.normalise import tier_megapixels
 from framecast.providers.base import Asset, Capabilities, Provider, Variant
-from framecast.providers.openai import answered_id, mapping, number, text
+from framecast.providers.openai import answered_id, mapping, number, text, timestamp
 from framecast.untrusted import is_job_id
 
 RESOLUTION_TOKENS = ("480p", "580p", "720p", "1080p", "1792x1024", "2k", "4k")
@@ -263,9 +263,4 @@ class NanoGptProvider(Provider):
 
 
 def _timestamp(value: Any) -> float | None:
-    if isinstance(value, str):
-        try:
-            return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-        except ValueError:
-            return None
-    return number(value)
+    return timestamp(value)

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import mimetypes
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -36,16 +38,44 @@ def form_value(value: Any) -> str:
 
 
 def number(value: Any) -> float | None:
+    """A finite number from a server's value (numbers as strings too); else None."""
     if isinstance(value, bool):
         return None
+    found: float | None = None
     if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
         try:
-            return float(value)
+            found = float(value)
+        except OverflowError:
+            return None
+    elif isinstance(value, str):
+        try:
+            found = float(value)
         except ValueError:
             return None
-    return None
+    return found if found is not None and math.isfinite(found) else None
+
+
+# Unix seconds framecast believes: 2001 to 2100. Milliseconds (a common slip) are converted.
+_EARLIEST, _LATEST = 1_000_000_000.0, 4_102_444_800.0
+
+
+def timestamp(value: Any) -> float | None:
+    """Unix seconds from a server's value (seconds, milliseconds or ISO 8601); None if absurd."""
+    if isinstance(value, str) and not value.strip().lstrip("-").replace(".", "", 1).isdigit():
+        try:
+            parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        found: float | None = parsed.timestamp()
+    else:
+        found = number(value)
+    if found is None:
+        return None
+    if _LATEST * 1000 >= found > _LATEST:
+        found /= 1000
+    return found if _EARLIEST <= found <= _LATEST else None
 
 
 def mapping(value: Any) -> dict[str, Any]:
@@ -116,13 +146,17 @@ def video_job(
         model=text(data.get("model")),
         progress=None if progress is None else max(0, min(100, int(progress))),
         prompt=text(data.get("prompt")),
-        seconds=None if seconds is None else int(seconds),
+        seconds=None if seconds is None or not 0 < seconds <= 86400 else int(seconds),
         size=text(data.get("size")),
-        created_at=number(data.get("created_at")),
-        completed_at=number(data.get("completed_at")),
-        expires_at=number(data.get("expires_at")),
+        created_at=timestamp(data.get("created_at")),
+        completed_at=timestamp(data.get("completed_at")),
+        expires_at=timestamp(data.get("expires_at")),
         output_url=text(mapping(data.get("output")).get("url")),
-        error=_job_error(error) if isinstance(error, dict) else None,
+        error=_job_error(error)
+        if isinstance(error, dict)
+        else JobError(None, error)
+        if isinstance(error, str) and error.strip()
+        else None,
         cost=number(metadata.get("cost")),
         cost_estimate=number(metadata.get("cost_estimate")),
         currency=text(metadata.get("cost_currency")),
