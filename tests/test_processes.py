@@ -168,3 +168,18 @@ def test_cancel_on_interrupt_cancels_the_remote_job(served_env: Served, isolated
     (row,) = journal_rows(isolated)
     assert row["status"] == "cancelled"
     assert "Resume with" not in stderr, "nothing is left to resume"
+
+
+def test_a_second_signal_does_not_cut_short_the_way_out(served_env: Served, isolated: Path) -> None:
+    """A wrapper forwarding Ctrl-C to the whole process group sends it twice at once."""
+    child, job_id = _start_generate(isolated, "--cancel-on-interrupt")
+
+    child.send_signal(signal.SIGINT)
+    child.send_signal(signal.SIGINT)
+    child.send_signal(signal.SIGTERM)
+    _, stderr = child.communicate(timeout=30)
+
+    assert child.returncode == 130, stderr
+    assert f"Cancelled at the provider: {job_id}." in stderr
+    (row,) = journal_rows(isolated)
+    assert row["status"] == "cancelled"

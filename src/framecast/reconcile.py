@@ -31,6 +31,9 @@ if TYPE_CHECKING:
 # differ; queues are slow).
 BEFORE = 300.0
 AFTER = 900.0
+# How far back the provider's list is read: a job whose prompt matches is found even when
+# the server's clock (or ours) is off by hours.
+LOOK_BACK = 86400.0
 IMPORT_WINDOW = 7 * 86400.0
 
 Kind = Literal["resolved", "not_created", "unresolved", "imported", "no_lookup"]
@@ -117,7 +120,7 @@ def reconcile(
     report = Report()
     limit = min(limit, provider.lookup_cap)
     pending = sorted(unknown, key=lambda e: e.submitted_at)
-    since = min((e.submitted_at - BEFORE for e in pending), default=now() - IMPORT_WINDOW)
+    since = min((e.submitted_at - LOOK_BACK for e in pending), default=now() - IMPORT_WINDOW)
     if import_jobs:
         since = min(since, now() - IMPORT_WINDOW)
     listed = provider.lookup(since, limit=limit)

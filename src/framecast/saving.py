@@ -53,10 +53,14 @@ def _created(job: Job) -> datetime:
 def check_template(output: str) -> None:
     """Only plain fields: `{id.__class__}` and `{id[0]}` reach into Python objects."""
     try:
-        fields = [name for _, name, _, _ in string.Formatter().parse(output) if name is not None]
+        parts = [part for part in string.Formatter().parse(output) if part[1] is not None]
     except ValueError as exc:
         raise UsageError(f"-o {output!r} is not a valid template: {exc}.") from None
-    for name in fields:
+    for _, name, spec, conversion in parts:
+        if conversion is not None or (spec and "{" in spec):
+            raise UsageError(
+                f"-o {output!r}: fields take no conversions or nested fields, e.g. {{model}}."
+            )
         if name not in TEMPLATE_FIELDS:
             raise UsageError(
                 f"-o {output!r}: unknown field {{{name}}}.",
