@@ -231,6 +231,14 @@ CASES = [
     case("prompt-empty", "generate", "", says="The prompt is empty"),
     case("prompt-whitespace", "generate", "  \t \n ", says="The prompt is empty"),
     case("prompt-empty-stdin", "generate", "-", stdin="", says="The prompt is empty"),
+    case(
+        "prompt-too-long",
+        "generate",
+        "-",
+        stdin="a very long prompt " * 2000,
+        says=("The prompt is 38,000 characters", "at most 32,000"),
+    ),
+    gen("image-is-a-pipe", "--image", "@TMP@/pipe", says=("pipe", "not a regular file")),
     # -- passthrough params ----------------------------------------------------------------
     gen("param-without-equals", "--param", "novalue", says="--param 'novalue' is not KEY=VALUE"),
     gen("param-without-key", "-P", "=x", says="--param '=x' is not KEY=VALUE"),
@@ -307,6 +315,23 @@ CASES = [
     ),
     # -- models ----------------------------------------------------------------------------
     gen("model-empty", "--model", "", says="--model is empty"),
+    case(
+        "config-missing-status-offline",
+        "--config",
+        "@TMP@/missing.toml",
+        "status",
+        code=3,
+        says=("missing.toml", "does not exist"),
+    ),
+    case(
+        "config-missing-profile-list",
+        "--config",
+        "@TMP@/missing.toml",
+        "profile",
+        "list",
+        code=3,
+        says=("missing.toml", "does not exist"),
+    ),
     gen(
         "model-required-by-nanogpt",
         "--provider",
@@ -691,6 +716,7 @@ def _material(root: Path, args: tuple[str, ...]) -> None:
     )
     (root / "number.toml").write_text("[profiles.p]\nprovider = 3\n", encoding="utf-8")
     (root / "list.toml").write_text("profiles = [1, 2]\n", encoding="utf-8")
+    os.mkfifo(root / "pipe")
     if any("big.png" in a for a in args):
         big = root / "big.png"
         big.write_bytes(_png(5 * 1024 * 1024))

@@ -327,3 +327,43 @@ def test_extend_where_the_provider_cannot(
     )
     assert result.exit_code == 2
     assert "documents no extend endpoint" in result.stderr
+
+
+def test_a_saved_file_that_no_longer_verifies_is_not_reused(served_env: Served) -> None:
+    job_id = submit()
+    assert invoke("wait", job_id, "-o", "clip.mp4").exit_code == 0
+    clip = Path("clip.mp4")
+    good = clip.read_bytes()
+    half = len(good) // 2
+    clip.write_bytes(good[:half] + b"\0" * (len(good) - half))  # same size, boxes broken
+
+    result = invoke("download", job_id, "-o", "clip.mp4")
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == "clip-1.mp4", "the damaged file is not taken as the video"
+    assert Path("clip-1.mp4").read_bytes() == good
+
+
+@pytest.mark.parametrize(
+    ("how", "gets"),
+    [
+        (["--max-retries", "0"], 1),
+        (["--max-retries", "4"], 5),
+        (["--profile", "patient"], 3),
+    ],
+)
+def test_retries_are_set_by_flag_or_profile(
+    served_env: Served, monkeypatch: pytest.MonkeyPatch, how: list[str], gets: int
+) -> None:
+    monkeypatch.delenv("FRAMECAST_MAX_RETRIES")  # the environment would win over a profile
+    Path(os.environ["FRAMECAST_CONFIG"]).write_text(
+        "[profiles.patient]\nmax_retries = 2\nmax_retry_wait = 5\n", encoding="utf-8"
+    )
+    job_id = submit()
+    served_env.app.inject("status:503=0.01*")
+    before = len(served_env.seen("GET", f"/videos/{job_id}"))
+
+    result = invoke("status", job_id, *how)
+
+    assert result.exit_code == 5, result.output
+    assert len(served_env.seen("GET", f"/videos/{job_id}")) - before == gets

@@ -90,3 +90,36 @@ def test_fifty_processes_opening_a_fresh_journal(tmp_path: Path) -> None:
         with sqlite3.connect(journal) as db:
             assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
             assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_the_same_request_from_many_processes_at_once_is_sent_once(
+    served_env: Served, isolated: Path
+) -> None:
+    """The check for an earlier submission and the record of this one are one transaction."""
+    go = Path.cwd().parent / "go-same"
+    runner = (
+        "import os, sys, time\n"
+        f"while not os.path.exists({str(go)!r}): time.sleep(0.002)\n"
+        "from framecast.cli import main\n"
+        "sys.argv = ['framecast', *sys.argv[1:]]\n"
+        "main()\n"
+    )
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", runner, "generate", "one race", "--no-wait", "-q"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=os.environ.copy(),
+        )
+        for _ in range(10)
+    ]
+    time.sleep(0.5)
+    go.touch()
+    outcomes = [child.communicate(timeout=120) for child in children]
+
+    codes = sorted(child.returncode for child in children)
+    assert codes == [0] + [2] * 9, outcomes
+    assert len(served_env.seen("POST")) == 1
+    assert served_env.app.jobs_created() == 1
+    assert len(journal_rows(isolated)) == 1

@@ -106,6 +106,21 @@ CREATE_REFUSED = ["create:500", "create:502", "create:503", "create:reset-before
 CREATE_MADE = ["create:reset-after", "create:slow=1.5", "create:malformed", "create:html"]
 
 
+STATUS_FAULTS = [
+    "status:429=0.1",
+    "status:500",
+    "status:502",
+    "status:503",
+    "status:reset-before",
+    "status:reset-after",
+    "status:slow=1.5",
+    "status:cut",
+    "status:cut-nolength",
+    "status:malformed",
+    "status:html",
+]
+
+
 @pytest.mark.parametrize("fault", ["create:429=0.1", *CREATE_REFUSED, *CREATE_MADE])
 def test_generate_with_a_faulty_submission(dialect: tuple[Dialect, Served], fault: str) -> None:
     chosen, served = dialect
@@ -214,20 +229,6 @@ def test_generate_never_saves_the_wrong_bytes(dialect: tuple[Dialect, Served], f
 
 # -- status, wait, download on a job that exists ------------------------------------------
 
-STATUS_FAULTS = [
-    "status:429=0.1",
-    "status:500",
-    "status:502",
-    "status:503",
-    "status:reset-before",
-    "status:reset-after",
-    "status:slow=1.5",
-    "status:cut",
-    "status:cut-nolength",
-    "status:malformed",
-    "status:html",
-]
-
 
 @pytest.mark.parametrize("fault", STATUS_FAULTS)
 def test_status_rides_out_a_faulty_answer(dialect: tuple[Dialect, Served], fault: str) -> None:
@@ -305,3 +306,32 @@ def test_a_fault_that_persists_names_the_job_and_the_way_back(
     served.app.inject("")
     assert invoke("wait", job_id, "-o", "clip.mp4").exit_code == 0
     assert_saved(served, job_id, Path("clip.mp4"))
+
+
+@pytest.mark.parametrize("fault", STATUS_FAULTS)
+def test_generate_rides_out_a_faulty_poll(dialect: tuple[Dialect, Served], fault: str) -> None:
+    _, served = dialect
+    served.app.inject(fault)
+
+    result = invoke("generate", PROMPT, "-o", "clip.mp4")
+
+    assert result.exit_code == 0, result.output
+    (row,) = rows()
+    assert_saved(served, str(row["id"]), Path("clip.mp4"))
+    assert served.app.jobs_created() == 1
+
+
+def test_a_server_asking_for_more_time_than_is_left_fails_at_once(
+    dialect: tuple[Dialect, Served],
+) -> None:
+    _, served = dialect
+    job_id = submit_cleanly()
+    served.app.inject("status:429=30*")
+
+    result = invoke("wait", job_id, "--timeout", "5")
+
+    assert result.exit_code == 5, result.output
+    assert "asked to retry after 30 s" in result.stderr
+    assert f"Resume with: framecast wait {job_id}" in result.stderr
+    polls = [s for s in served.seen("GET") if "content" not in s.path and "/media/" not in s.path]
+    assert len(polls) == 1, "a rate-limited server is not asked again before it said to"

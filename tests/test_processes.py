@@ -183,3 +183,24 @@ def test_a_second_signal_does_not_cut_short_the_way_out(served_env: Served, isol
     assert f"Cancelled at the provider: {job_id}." in stderr
     (row,) = journal_rows(isolated)
     assert row["status"] == "cancelled"
+
+
+def test_sigterm_during_wait_names_the_job(served_env: Served, isolated: Path) -> None:
+    child, job_id = _start_generate(isolated)
+    child.send_signal(signal.SIGTERM)
+    child.communicate(timeout=30)
+    waiter = subprocess.Popen(
+        [*FRAMECAST, "wait", job_id, "--download"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=os.environ.copy(),
+    )
+    time.sleep(1.0)  # well into polling a 60-second job
+
+    waiter.send_signal(signal.SIGTERM)
+    stdout, stderr = waiter.communicate(timeout=30)
+
+    assert waiter.returncode == 143, stderr
+    assert stdout == ""
+    assert f"Resume with: framecast wait {job_id} --download" in stderr

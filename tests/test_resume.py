@@ -169,3 +169,33 @@ def test_a_stream_that_stays_cut_fails_instead_of_passing_for_a_video(served_env
     assert result.exit_code == 5, result.stderr
     assert "runs past the end" in result.stderr
     assert f"Resume with: framecast download {job_id} -o -" in result.stderr
+
+
+def test_a_resume_answered_416_with_everything_here_is_complete(tmp_path: Path) -> None:
+    """416 (nothing past what is here) finishes a download whose bytes are all present."""
+    from contextlib import contextmanager
+
+    from framecast import download
+    from framecast.errors import RequestRejected
+
+    partial = download.open_partial(tmp_path, "k416")
+    partial.file.write(CLIP)
+    partial.save_state(url="http://x/clip.mp4", validator=ETAG, length=len(CLIP))
+    asked: list[dict[str, str]] = []
+
+    class Finished:
+        @contextmanager
+        def open(self, headers: dict[str, str]) -> Iterator[object]:
+            asked.append(headers)
+            raise RequestRejected("HTTP 416", status=416)
+            yield
+
+        def renew(self) -> bool:
+            return False
+
+    size = download.transfer(Finished(), partial, variant="video", progress=download.Progress())
+    final = download.place(partial, tmp_path / "clip.mp4", force=False)
+
+    assert size == len(CLIP)
+    assert asked == [{"range": f"bytes={len(CLIP)}-", "if-range": ETAG}]
+    assert final.read_bytes() == CLIP

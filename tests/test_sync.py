@@ -164,3 +164,63 @@ def test_a_provider_without_any_lookup_says_so(history_only: hostile.Hostile) ->
     assert "offers no way to look jobs up" in result.stdout
     assert "still have an unknown outcome" in result.stderr
     assert journal_rows(data_dir())[0]["status"] == "unknown"
+
+
+@pytest.mark.parametrize("answer", [{}, {"object": "list"}, {"error": {"message": "x"}}, []])
+def test_a_list_that_is_not_a_list_settles_nothing(served_env: Served, answer: object) -> None:
+    served_env.app.inject("create:500")
+    assert invoke("generate", BOAT, "--no-wait").exit_code == 5
+    original = served_env.app.handle
+
+    def broken_list(request):  # type: ignore[no-untyped-def]
+        if request.method == "GET" and request.path == "/v1/videos":
+            from framecast.emulator.wire import Response
+
+            return Response.json(200, answer)
+        return original(request)
+
+    served_env.app.handle = broken_list  # type: ignore[method-assign]
+
+    result = invoke("sync")
+
+    assert result.exit_code == 5, result.output
+    assert "without a list" in result.stderr
+    (row,) = journal_rows(data_dir())
+    assert row["status"] == "unknown", "an unreadable list proves nothing"
+
+
+def test_a_gateway_that_drops_the_cursor_gives_an_incomplete_listing(
+    emulator: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.gateway import start_gateway
+
+    gateway = start_gateway(emulator.base_url)
+    try:
+        monkeypatch.setenv("OPENAI_API_KEY", KEY)
+        monkeypatch.setenv("OPENAI_BASE_URL", gateway.base_url)
+        with Journal(data_dir() / "journal.sqlite3") as journal:
+            seq = journal.begin_submission(
+                provider="openai",
+                base_url=gateway.base_url,
+                request=JobRequest("an old submission", model="sora-2"),
+                fingerprint="e" * 64,
+                idempotency_key=None,
+            )
+            journal.mark_unknown(seq, "test")
+            # Two hours ago: the jobs made now are not it, and older ones are out of reach.
+            journal._execute(
+                "UPDATE jobs SET submitted_at = submitted_at - 7200 WHERE seq = ?", (seq,)
+            )
+        headers = {"authorization": "Bearer elsewhere"}
+        for i in range(25):
+            httpx.post(f"{emulator.base_url}/videos", json={"prompt": f"p{i}"}, headers=headers)
+
+        result = invoke("sync")
+    finally:
+        gateway.close()
+
+    assert result.exit_code == 0, result.output
+    imported = [line for line in result.stdout.splitlines() if line.startswith("imported")]
+    assert len(imported) == len(set(imported)) == 20, "one page, each job once"
+    assert "not created" not in result.stdout, "an incomplete listing proves nothing"
+    assert [r["status"] for r in journal_rows(data_dir()) if r["seq"] == seq] == ["unknown"]

@@ -137,6 +137,7 @@ class ProviderError(FramecastError):
         # The request reached the server, which may have acted on it (a submission:
         # the job may exist) although no usable answer came back.
         self.may_have_acted = False
+        self.retry_after: float | None = None  # seconds the server asked to be left alone
 
     @classmethod
     def from_response(cls, response: httpx.Response) -> ProviderError:

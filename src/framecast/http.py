@@ -247,18 +247,22 @@ class ApiClient:
             return
         seconds = failure.wait
         if seconds > self.retry.max_wait:
-            raise ProviderUnavailable(
+            refusal = ProviderUnavailable(
                 f"{where}: the server asked to retry after {seconds:.0f} s, longer than "
                 f"framecast waits ({self.retry.max_wait:.0f} s).",
                 hint="Try again later, or raise --max-retry-wait.",
             )
-        if self.deadline is not None and self._clock() + seconds > self.deadline:
+        elif self.deadline is not None and self._clock() + seconds > self.deadline:
             left = max(0.0, self.deadline - self._clock())
-            raise ProviderUnavailable(
+            refusal = ProviderUnavailable(
                 f"{where}: the server asked to retry after {seconds:.0f} s, "
                 f"but only {left:.0f} s of the timeout are left."
             )
-        self._sleep(seconds)
+        else:
+            self._sleep(seconds)
+            return
+        refusal.retry_after = seconds
+        raise refusal
 
     def _exchange(
         self, method: str, path: str, headers: dict[str, str], expect_json: bool, **kwargs: Any
@@ -348,7 +352,8 @@ class ApiClient:
             if response.status_code in RETRY_STATUSES:
                 # 429 and 408 say the request was not taken up, so it was not acted on.
                 unsent = response.status_code in (408, 429)
-                raise _Retryable(error, unsent=unsent, wait=retry_after(response.headers))
+                error.retry_after = retry_after(response.headers)
+                raise _Retryable(error, unsent=unsent, wait=error.retry_after)
             raise error
         data: Any = None
         if raw.strip():

@@ -14,6 +14,7 @@ from framecast.errors import UsageError
 
 URL_PREFIXES = ("https://", "http://", "data:")
 MAX_IDEMPOTENCY_KEY = 256
+MAX_PROMPT = 32000  # the OpenAI Videos API's limit; longer is refused before it is paid for
 
 
 def parse_params(pairs: Iterable[str]) -> dict[str, Any]:
@@ -56,6 +57,8 @@ def check_media(flag: str, value: str, *, image: bool = False) -> str:
     path = Path(value).expanduser()
     if path.is_dir():
         raise UsageError(f"{flag} {value!r} is a directory, not a file.")
+    if path.exists() and not path.is_file():
+        raise UsageError(f"{flag} {value!r} is not a regular file (a device, pipe or socket).")
     if not path.is_file():
         raise UsageError(f"{flag} {value!r}: no such file (give a path or an https URL).")
     try:
@@ -125,6 +128,10 @@ def build_request(
 ) -> JobRequest:
     if not prompt.strip():
         raise UsageError("The prompt is empty.")
+    if len(prompt) > MAX_PROMPT:
+        raise UsageError(
+            f"The prompt is {len(prompt):,} characters; the video APIs take at most {MAX_PROMPT:,}."
+        )
     if seconds is not None and seconds <= 0:
         raise UsageError(f"--seconds {seconds}: the duration must be a positive number of seconds.")
     if size is not None:

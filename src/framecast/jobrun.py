@@ -44,7 +44,7 @@ from framecast.errors import (
     WaitTimeout,
 )
 from framecast.jobs import Prepared, fingerprint
-from framecast.journal import IN_FLIGHT, Journal
+from framecast.journal import Entry, InFlight, Journal
 from framecast.polling import PollPolicy, track
 
 if TYPE_CHECKING:
@@ -98,7 +98,7 @@ class JobRun:
         if extend is not None and request.n != 1:
             raise UsageError("--extend makes one continuation; drop --n.")
         mark = fingerprint(provider.name, provider.base_url, request, extend)
-        self._check_repeat(mark, again)
+        self._note_repeat(mark, again)
         if provider.capabilities.idempotency and request.idempotency_key is None:
             # Where the provider deduplicates by key, a retried POST cannot bill twice.
             request = replace(request, idempotency_key=f"framecast-{uuid.uuid4()}")
@@ -113,45 +113,24 @@ class JobRun:
                 replace(request, n=1, idempotency_key=key and f"{key}-{i}")
                 for i in range(1, request.n + 1)
             ]
-        seqs: list[int] = []
         try:
-            for single in singles:
-                seqs.append(
-                    self.journal.begin_submission(
-                        provider=provider.name,
-                        base_url=provider.base_url,
-                        request=single,
-                        fingerprint=mark,
-                        idempotency_key=single.idempotency_key,
-                        extra=extra,
-                    )
-                )
-        except BaseException:
-            for seq in seqs:  # nothing was sent: no entry may claim otherwise
-                self._quietly(functools.partial(self.journal.forget, seq))
-            raise
+            seqs = self.journal.begin_submissions(
+                singles,
+                provider=provider.name,
+                base_url=provider.base_url,
+                fingerprint=mark,
+                extra=extra,
+                exclusive=not again,
+            )
+        except InFlight as busy:
+            raise _refusal(busy.entry) from None
         return self._send(provider, singles, seqs, mark, extend, output)
 
-    def _check_repeat(self, mark: str, again: bool) -> None:
-        earlier = self.journal.same_request(mark)
-        if again or not earlier:
+    def _note_repeat(self, mark: str, again: bool) -> None:
+        """A finished job from the same request: a new take is fine, but worth a word."""
+        if again:
             return
-        busy = [e for e in earlier if e.state in IN_FLIGHT]
-        if busy:
-            entry = busy[0]
-            state = "unknown" if entry.orphaned else entry.state
-            advice = (
-                "Find out whether it exists with `framecast sync`"
-                if entry.pending
-                else f"Follow it with `framecast wait {entry.id}`"
-            )
-            raise UsageError(
-                f"The same request is already {state}: {entry.id} "
-                f"(submitted {time.strftime('%Y-%m-%d %H:%M', time.localtime(entry.submitted_at))})"
-                "; nothing was sent.",
-                hint=f"{advice}, or pass --again to submit another, billed job.",
-            )
-        done = [e for e in earlier if e.state == JobStatus.COMPLETED.value]
+        done = [e for e in self.journal.same_request(mark) if e.state == JobStatus.COMPLETED]
         if done:
             self.events.note(f"The same request made {done[0].id} before; this is a new take.")
 
@@ -478,6 +457,21 @@ class JobRun:
         """A best-effort journal write on the way out; the error being raised matters more."""
         with contextlib.suppress(FramecastError, OSError):
             step()
+
+
+def _refusal(entry: Entry) -> UsageError:
+    state = "unknown" if entry.orphaned else entry.state
+    advice = (
+        "Find out whether it exists with `framecast sync`"
+        if entry.pending
+        else f"Follow it with `framecast wait {entry.id}`"
+    )
+    submitted = time.strftime("%Y-%m-%d %H:%M", time.localtime(entry.submitted_at))
+    return UsageError(
+        f"The same request is already {state}: {entry.id} (submitted {submitted}); "
+        "nothing was sent.",
+        hint=f"{advice}, or pass --again to submit another, billed job.",
+    )
 
 
 def _attach(error: BaseException, resume: Resume) -> None:

@@ -52,12 +52,21 @@ __all__ = [
     "SUBMITTING",
     "UNKNOWN",
     "Entry",
+    "InFlight",
     "Journal",
     "JournalError",
 ]
 
 FILE_NAME = "journal.sqlite3"
 _LOCAL_PREFIX = "local-"
+
+
+class InFlight(Exception):
+    """The same request is already in flight or of unknown outcome: `entry`."""
+
+    def __init__(self, entry: Entry) -> None:
+        super().__init__(entry.id)
+        self.entry = entry
 
 
 class JournalError(LocalIOError):
@@ -164,6 +173,46 @@ class Journal:
 
     # -- writing ---------------------------------------------------------------
 
+    def begin_submissions(
+        self,
+        requests: list[JobRequest],
+        *,
+        provider: str,
+        base_url: str,
+        fingerprint: str,
+        extra: dict[str, Any] | None = None,
+        exclusive: bool = True,
+    ) -> list[int]:
+        """Record submissions about to be sent, all or none; returns their sequence numbers.
+
+        With `exclusive`, an entry of the same request that is in flight or of unknown
+        outcome raises InFlight instead; the check and the records are one transaction,
+        so two processes sending the same request at once cannot both pass.
+        """
+        with self._errors():
+            self._patiently(lambda: self._db.execute("BEGIN IMMEDIATE"))
+            try:
+                if exclusive:
+                    marks = ", ".join("?" for _ in IN_FLIGHT)
+                    row = self._db.execute(
+                        f"SELECT * FROM jobs WHERE fingerprint = ? AND status IN ({marks})"
+                        " ORDER BY seq DESC LIMIT 1",
+                        (fingerprint, *IN_FLIGHT),
+                    ).fetchone()
+                    if row is not None:
+                        raise InFlight(entry_from_row(row))
+                seqs = [
+                    self._insert_submission(
+                        provider, base_url, request, fingerprint, request.idempotency_key, extra
+                    )
+                    for request in requests
+                ]
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return seqs
+
     def begin_submission(
         self,
         *,
@@ -174,7 +223,21 @@ class Journal:
         idempotency_key: str | None,
         extra: dict[str, Any] | None = None,
     ) -> int:
-        """Record a submission about to be sent; returns its sequence number."""
+        """Record one submission about to be sent; returns its sequence number."""
+        with self._errors():
+            return self._insert_submission(
+                provider, base_url, request, fingerprint, idempotency_key, extra
+            )
+
+    def _insert_submission(
+        self,
+        provider: str,
+        base_url: str,
+        request: JobRequest,
+        fingerprint: str,
+        idempotency_key: str | None,
+        extra: dict[str, Any] | None,
+    ) -> int:
         now = time.time()
         columns = {
             "id": f"{_LOCAL_PREFIX}{uuid.uuid4().hex[:16]}",
@@ -195,7 +258,7 @@ class Journal:
         }
         names = ", ".join(columns)
         marks = ", ".join(f":{name}" for name in columns)
-        cursor = self._execute(f"INSERT INTO jobs ({names}) VALUES ({marks})", columns)
+        cursor = self._db.execute(f"INSERT INTO jobs ({names}) VALUES ({marks})", columns)
         return int(cursor.lastrowid or 0)
 
     def complete_submission(self, seq: int, job: Job) -> None:

@@ -73,12 +73,16 @@ def track(
         pause = when - clock()
         if pause > 0:
             sleep(pause)
+        asked = 0.0
         try:
             job = fetch(index, latest[index])
         except ProviderUnavailable as error:
             failures[index] += 1
+            asked = error.retry_after or 0.0
             if failures[index] >= policy.max_failures:
                 raise
+            if asked and deadline is not None and clock() + asked > deadline:
+                raise  # the server will not be ready in time: say so now, not at the deadline
             on_trouble(index, latest[index], error)
             job = latest[index]
         else:
@@ -92,5 +96,7 @@ def track(
             pending = [latest[i] for _, i in sorted(due, key=lambda item: item[1])]
             raise WaitTimeout(pending, f"Timed out with {len(pending)} job(s) still running.")
         polls[index] += 1
-        heapq.heappush(due, (clock() + policy.interval(job, polls[index]), index))
+        # A server that asked to be left alone (429, 503 + Retry-After) is left alone.
+        gap = max(policy.interval(job, polls[index]), asked)
+        heapq.heappush(due, (clock() + gap, index))
     return latest

@@ -118,13 +118,12 @@ def reconcile(
 ) -> Report:
     """Resolve one provider endpoint's unknown entries, and import what the journal lacks."""
     report = Report()
-    limit = min(limit, provider.lookup_cap)
     pending = sorted(unknown, key=lambda e: e.submitted_at)
     since = min((e.submitted_at - LOOK_BACK for e in pending), default=now() - IMPORT_WINDOW)
     if import_jobs:
         since = min(since, now() - IMPORT_WINDOW)
-    listed = provider.lookup(since, limit=limit)
-    if listed is None:
+    listing = provider.lookup(since, limit=limit)
+    if listing is None:
         for entry in pending:
             report.findings.append(_without_listing(journal, provider, entry, replay=replay))
         if not pending:
@@ -137,9 +136,10 @@ def reconcile(
                 )
             )
         return report
+    listed = listing.jobs
     known = journal.known_ids(provider.name, provider.base_url)
     fresh = [job for job in listed if job.id not in known]
-    complete = len(listed) < limit  # the listing reached back past the window
+    complete = listing.complete  # it reached back past the window
     for entry in pending:
         candidates = [job for job in fresh if _matches(entry, job)] or [
             job for job in fresh if _matches(entry, job, anytime=True)
@@ -148,7 +148,12 @@ def reconcile(
             job = min(candidates, key=lambda j: abs((j.created_at or 0) - entry.submitted_at))
             fresh.remove(job)
             journal.complete_submission(entry.seq, job)
-            report.findings.append(Finding("resolved", provider.name, entry.id, job))
+            how = (
+                ""
+                if job.prompt
+                else f"matched by model and time only; {provider.name} lists no prompts"
+            )
+            report.findings.append(Finding("resolved", provider.name, entry.id, job, detail=how))
         elif complete:
             journal.forget(entry.seq)
             report.findings.append(

@@ -169,6 +169,8 @@ def check_writable(path: Path) -> None:
         )
     folder = path.parent
     while not folder.exists() and folder != folder.parent:
+        if folder.is_symlink():
+            raise UsageError(f"Cannot write to {path}: {folder} is a broken or looping link.")
         folder = folder.parent
     if not folder.is_dir():
         raise UsageError(f"Cannot write to {path}: {folder} is not a directory.")

@@ -32,6 +32,12 @@ def _path(ctx: typer.Context, config_file: Path | None) -> Path:
     return config_file or root.get("config") or config.default_path()
 
 
+def _named(ctx: typer.Context, config_file: Path | None) -> bool:
+    """The config file was named with --config (so it must exist, except to be created)."""
+    root = ctx.find_root().obj or {}
+    return (config_file or root.get("config")) is not None
+
+
 def _masked(settings: dict[str, Any]) -> dict[str, Any]:
     from framecast.config import KEYS
 
@@ -57,7 +63,7 @@ def list_profiles(
     from framecast import config
     from framecast.ui import console, print_json
 
-    loaded = config.load(_path(ctx, config_file))
+    loaded = config.load(_path(ctx, config_file), must_exist=_named(ctx, config_file))
     for name in sorted(loaded.profiles):
         default = name == loaded.default_profile
         if json_mode:
@@ -85,7 +91,8 @@ def show_profile(
     from framecast import config
     from framecast.ui import print_json
 
-    settings = _masked(config.load(_path(ctx, config_file)).profile(name))
+    named = _named(ctx, config_file)
+    settings = _masked(config.load(_path(ctx, config_file), must_exist=named).profile(name))
     if json_mode:
         print_json({"name": name, "settings": settings})
     else:

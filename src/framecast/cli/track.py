@@ -64,6 +64,11 @@ def status(
 
     err = console(sys.stderr)
     field = None if print_field is None else print_field.value
+    named = config_file or (ctx.find_root().obj or {}).get("config")
+    if named is not None and not ids:
+        from framecast.config import load
+
+        load(named, must_exist=True)  # a mistyped --config is an error, even offline
     with Journal.open_default() as journal:
         if not ids:
             entries = journal.recent(limit)

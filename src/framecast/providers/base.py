@@ -41,6 +41,15 @@ class Capabilities:
 
 
 @dataclass(frozen=True, slots=True)
+class Listing:
+    """A provider's recent jobs, newest first, and whether they reach back as far as asked
+    (so that a job missing from them was never made)."""
+
+    jobs: list[Job]
+    complete: bool
+
+
+@dataclass(frozen=True, slots=True)
 class CostLine:
     description: str
     quantity: float
@@ -123,7 +132,7 @@ class Provider(ABC):
         """The provider's live model listing, where it has one."""
         return []
 
-    def lookup(self, since: float, *, limit: int = 200) -> list[Job] | None:
+    def lookup(self, since: float, *, limit: int = 200) -> Listing | None:
         """Jobs the provider lists as created since `since` (Unix seconds), newest first.
 
         For reconciling the journal after a submission whose outcome is unknown;

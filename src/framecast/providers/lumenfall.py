@@ -19,7 +19,14 @@ from typing import Any, ClassVar
 from framecast.domain import Job, JobRequest
 from framecast.errors import ProviderUnavailable, RequestRejected, UsageError
 from framecast.http import Answer
-from framecast.providers.base import Asset, Capabilities, CostLine, ProviderEstimate, Variant
+from framecast.providers.base import (
+    Asset,
+    Capabilities,
+    CostLine,
+    Listing,
+    ProviderEstimate,
+    Variant,
+)
 from framecast.providers.openai import (
     URL_PREFIXES,
     OpenAIProvider,
@@ -107,7 +114,7 @@ class LumenfallProvider(OpenAIProvider):
             raise error
         return jobs
 
-    def lookup(self, since: float, *, limit: int = 200) -> list[Job] | None:
+    def lookup(self, since: float, *, limit: int = 200) -> Listing | None:
         """The OpenAI job list where the gateway serves one; None where it does not."""
         try:
             return super().lookup(since, limit=limit)
@@ -131,7 +138,10 @@ class LumenfallProvider(OpenAIProvider):
             if error.status in (404, 405):
                 return None
             raise
-        for raw in page.get("data", []):
+        items = page.get("data")
+        if not isinstance(items, list):
+            raise ProviderUnavailable(f"{self.name}'s request history came without a list.")
+        for raw in items:
             item = mapping(raw)
             if item.get("estimated") or "video" not in str(item.get("endpoint", "video")):
                 continue

@@ -21,7 +21,7 @@ from framecast.catalog import ModelInfo, Price
 from framecast.domain import Job, JobError, JobRequest, JobStatus, normalise_status
 from framecast.errors import ProviderUnavailable, UsageError
 from framecast.normalise import tier_megapixels
-from framecast.providers.base import Asset, Capabilities, Provider, Variant
+from framecast.providers.base import Asset, Capabilities, Listing, Provider, Variant
 from framecast.providers.openai import answered_id, mapping, number, text, timestamp
 from framecast.untrusted import is_job_id
 
@@ -186,12 +186,18 @@ class NanoGptProvider(Provider):
             poll_after=None if not remaining else max(1.0, remaining / 2),
         )
 
-    def lookup(self, since: float, *, limit: int = 200) -> list[Job] | None:
+    def lookup(self, since: float, *, limit: int = 200) -> Listing | None:
         """Recent runs (GET /generate-video/recover, at most 50), newest first, back to `since`."""
-        params = {"limit": str(min(50, limit))}
-        page = mapping(self.http.request("GET", "generate-video/recover", params=params).data)
+        wanted = min(self.lookup_cap, limit)
+        page = mapping(
+            self.http.request("GET", "generate-video/recover", params={"limit": str(wanted)}).data
+        )
+        items = page.get("data")
+        if not isinstance(items, list):
+            raise ProviderUnavailable(f"{self.name} answered its recent runs without a list.")
         found = []
-        for raw in page.get("data", []):
+        older = False
+        for raw in items:
             item = mapping(raw)
             run_id = item.get("runId", item.get("id"))
             if not is_job_id(run_id):
@@ -199,6 +205,7 @@ class NanoGptProvider(Provider):
             status, raw_status = self._status(item.get("status"))
             created = _timestamp(item.get("createdAt"))
             if created is not None and created < since:
+                older = True
                 continue
             found.append(
                 Job(
@@ -210,7 +217,7 @@ class NanoGptProvider(Provider):
                     created_at=created,
                 )
             )
-        return found
+        return Listing(found, complete=older or len(items) < wanted)
 
     def asset(self, job: Job, variant: Variant) -> Asset:
         if variant != "video":

@@ -20,7 +20,7 @@ from framecast.catalog import ModelInfo
 from framecast.domain import Job, JobError, JobRequest, JobStatus, normalise_status
 from framecast.errors import ProviderUnavailable, UsageError
 from framecast.http import Answer
-from framecast.providers.base import Asset, Capabilities, Provider, Variant
+from framecast.providers.base import Asset, Capabilities, Listing, Provider, Variant
 from framecast.untrusted import is_job_id, path_part, shown_id
 
 URL_PREFIXES = ("https://", "http://", "data:")
@@ -258,24 +258,37 @@ class OpenAIProvider(Provider):
             **({"after": after} if after else {}),
         }
         page = mapping(self.http.request("GET", "videos", params=params).data)
+        items = page.get("data")
+        if not isinstance(items, list):
+            raise ProviderUnavailable(f"{self.name} answered the job list without a list of jobs.")
         jobs = []
-        for item in page.get("data", []):
+        for item in items:
             if isinstance(item, dict) and is_job_id(item.get("id")):
                 jobs.append(video_job(self.name, item, None))
         more = page.get("has_more") and is_job_id(page.get("last_id"))
         return jobs, page["last_id"] if more else None
 
-    def lookup(self, since: float, *, limit: int = 200) -> list[Job] | None:
-        """The server's own job list (GET /videos), newest first, back to `since`."""
+    def lookup(self, since: float, *, limit: int = 200) -> Listing | None:
+        """The server's own job list (GET /videos), newest first, back to `since`.
+
+        Complete only when it reached a job older than `since` or the last page: a gateway
+        that drops the cursor (and so repeats a page) gives an incomplete listing.
+        """
         found: list[Job] = []
+        seen: set[str] = set()
         cursor: str | None = None
         while len(found) < limit:
             page, cursor = self.list_jobs(limit=min(100, limit - len(found)), after=cursor)
-            found.extend(job for job in page if (job.created_at or since) >= since)
-            older = any(job.created_at is not None and job.created_at < since for job in page)
-            if cursor is None or older or not page:
-                break
-        return found
+            fresh = [job for job in page if job.id not in seen]
+            seen.update(job.id for job in fresh)
+            found.extend(job for job in fresh if (job.created_at or since) >= since)
+            if any(job.created_at is not None and job.created_at < since for job in page):
+                return Listing(found, complete=True)
+            if cursor is None:
+                return Listing(found, complete=True)
+            if not fresh:
+                return Listing(found, complete=False)  # the same page again: no way further
+        return Listing(found, complete=False)
 
     def list_models(self) -> list[ModelInfo]:
         listing = mapping(self.http.request("GET", "models").data)
