@@ -187,8 +187,11 @@ CONTENT_RECOVERED = [
     "content:cut-nolength",
     "content:expire",
     "content:500",
+    "content:502",
+    "content:503",
     "content:429=0.1",
     "content:reset-before",
+    "content:reset-after",
     "content:slow=1.5",
 ]
 
@@ -288,6 +291,9 @@ def test_wrong_bytes_are_never_saved_by_wait_or_download(
     assert not Path("clip.mp4").exists()
     assert not list(Path.cwd().glob(".framecast-*"))
     assert f"Resume with: framecast download {job_id} -o clip.mp4" in result.stderr
+    (row,) = rows()
+    assert (row["id"], row["status"], row["output_path"]) == (job_id, "completed", None)
+    assert served.app.jobs_created() == 1
 
 
 def test_a_fault_that_persists_names_the_job_and_the_way_back(
@@ -335,3 +341,21 @@ def test_a_server_asking_for_more_time_than_is_left_fails_at_once(
     assert f"Resume with: framecast wait {job_id}" in result.stderr
     polls = [s for s in served.seen("GET") if "content" not in s.path and "/media/" not in s.path]
     assert len(polls) == 1, "a rate-limited server is not asked again before it said to"
+
+
+def test_status_wait_and_download_of_a_job_that_failed(dialect: tuple[Dialect, Served]) -> None:
+    _, served = dialect
+    served.app.inject("create:fail")
+    job_id = submit_cleanly()
+
+    waited = invoke("wait", job_id, "-o", "clip.mp4")
+    status = invoke("status", job_id, "--json")
+    fetched = invoke("download", job_id, "-o", "clip.mp4")
+
+    assert (waited.exit_code, status.exit_code, fetched.exit_code) == (6, 0, 6), waited.output
+    assert json.loads(status.stdout)["status"] == "failed"
+    assert f"Job {job_id} failed" in waited.stderr and f"Job {job_id} failed" in fetched.stderr
+    (row,) = rows()
+    assert (row["id"], row["status"]) == (job_id, "failed")
+    assert not Path("clip.mp4").exists()
+    assert served.app.jobs_created() == 1
