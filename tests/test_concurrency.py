@@ -63,9 +63,9 @@ def test_processes_saving_to_one_name_each_keep_their_own_job(
 
 
 def test_fifty_processes_opening_a_fresh_journal(tmp_path: Path) -> None:
-    """50 processes open the same fresh journals together, 20 times over (one collision is
-    a matter of microseconds; twenty make it near certain)."""
-    journals = [tmp_path / f"fresh-{i}" / "journal.sqlite3" for i in range(20)]
+    """50 processes open the same fresh journals together, 30 times over (one collision is
+    a matter of microseconds; thirty make it near certain)."""
+    journals = [tmp_path / f"fresh-{i}" / "journal.sqlite3" for i in range(30)]
     go = tmp_path / "go"
     opener = (
         "import os, sys, time\n"

@@ -204,3 +204,37 @@ def test_sigterm_during_wait_names_the_job(served_env: Served, isolated: Path) -
     assert waiter.returncode == 143, stderr
     assert stdout == ""
     assert f"Resume with: framecast wait {job_id} --download" in stderr
+
+
+def test_ctrl_c_while_the_submission_is_in_flight(served_env: Served, isolated: Path) -> None:
+    served_env.app.inject("create:slow=2")
+    child = subprocess.Popen(
+        [*FRAMECAST, "generate", "a heron in the rain", "-o", "heron.mp4"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=os.environ.copy(),
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        rows = journal_rows(isolated)
+        if rows and rows[0]["status"] == "submitting" and served_env.seen("POST"):
+            break
+        time.sleep(0.02)
+    else:
+        child.kill()
+        pytest.fail("the submission was never journaled before it was sent")
+
+    child.send_signal(signal.SIGINT)
+    _, stderr = child.communicate(timeout=30)
+
+    assert child.returncode == 130, stderr
+    assert "in flight; a job may have been created" in stderr
+    assert "framecast sync" in stderr
+    (row,) = journal_rows(isolated)
+    assert row["status"] == "unknown"
+    time.sleep(2.5)  # the slow server finishes making the job
+    settled = run_subprocess("sync", "--no-import")
+    assert settled.returncode == 0, settled.stderr
+    assert "-> video_" in settled.stdout
+    assert served_env.app.jobs_created() == 1
