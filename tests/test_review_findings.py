@@ -92,12 +92,11 @@ def test_a_job_listed_with_a_skewed_clock_is_still_found_by_its_prompt(
 def test_a_reused_process_id_is_not_mistaken_for_the_submitter(served_env: Served) -> None:
     """Containers start every job as pid 1: a live pid of someone else is not the sender."""
     with Journal(data_dir() / "journal.sqlite3") as journal:
-        seq = journal.begin_submission(
+        (seq,) = journal.begin_submissions(
+            [JobRequest(PROMPT, model="sora-2")],
             provider="openai",
             base_url=served_env.base_url,
-            request=JobRequest(PROMPT, model="sora-2"),
             fingerprint="f" * 64,
-            idempotency_key=None,
         )
         journal._execute("UPDATE jobs SET owner_start = 'another-boot:1' WHERE seq = ?", (seq,))
 

@@ -66,12 +66,11 @@ def _dead_pid() -> int:
 def test_a_submission_whose_process_died_counts_as_unknown(served_env: Served) -> None:
     """A crash between journaling and the answer leaves `submitting`; nobody will finish it."""
     with Journal(data_dir() / "journal.sqlite3") as journal:
-        seq = journal.begin_submission(
+        (seq,) = journal.begin_submissions(
+            [JobRequest(BOAT, model="sora-2")],
             provider="openai",
             base_url=served_env.base_url,
-            request=JobRequest(BOAT, model="sora-2"),
             fingerprint="0" * 64,
-            idempotency_key=None,
         )
         journal._execute("UPDATE jobs SET owner_pid = ? WHERE seq = ?", (_dead_pid(), seq))
 
@@ -199,12 +198,11 @@ def test_a_gateway_that_drops_the_cursor_gives_an_incomplete_listing(
         monkeypatch.setenv("OPENAI_API_KEY", KEY)
         monkeypatch.setenv("OPENAI_BASE_URL", gateway.base_url)
         with Journal(data_dir() / "journal.sqlite3") as journal:
-            seq = journal.begin_submission(
+            (seq,) = journal.begin_submissions(
+                [JobRequest("an old submission", model="sora-2")],
                 provider="openai",
                 base_url=gateway.base_url,
-                request=JobRequest("an old submission", model="sora-2"),
                 fingerprint="e" * 64,
-                idempotency_key=None,
             )
             journal.mark_unknown(seq, "test")
             # Two hours ago: the jobs made now are not it, and older ones are out of reach.

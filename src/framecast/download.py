@@ -46,12 +46,35 @@ MAX_RENEWALS = 2
 MAX_PAUSE = 60.0
 
 
-def _pause(error: TransferBroken, attempt: int, sleep: Callable[[float], None]) -> None:
-    """Wait before the next attempt: as long as the server asked, else a short backoff."""
-    wait = error.wait if error.wait is not None else 0.25 * 2 ** (attempt - 1)
-    if wait > MAX_PAUSE:
-        raise error
-    sleep(wait)
+class _Tries:
+    """How often a transfer has broken off or had its link refused, and what to do next."""
+
+    def __init__(self, source: Source, sleep: Callable[[float], None]) -> None:
+        self.source = source
+        self.sleep = sleep
+        self.resumes = 0
+        self.renewals = 0
+
+    def broken(self, error: TransferBroken) -> None:
+        """Wait before resuming (as long as the server asked, else a short backoff), or give up."""
+        self.resumes += 1
+        wait = error.wait if error.wait is not None else 0.25 * 2 ** (self.resumes - 1)
+        if self.resumes > MAX_RESUMES or wait > MAX_PAUSE:
+            raise error
+        self.sleep(wait)
+
+    def refused(self, error: LinkRefused) -> None:
+        """A fresh link from the provider, or give up."""
+        self.renewals += 1
+        if self.renewals > MAX_RENEWALS or not self.source.renew():
+            raise error
+
+    def cut_short(self, problem: str | None, validator: object) -> bool:
+        """A body that stopped early with a way to ask for the rest: one more try."""
+        if verify.cut_short(problem) and validator and self.resumes < MAX_RESUMES:
+            self.resumes += 1
+            return True
+        return False
 
 
 _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
@@ -212,7 +235,7 @@ def transfer(
     sleep: Callable[[float], None] = time.sleep,
 ) -> int:
     """Fill `partial` with the whole, verified asset; returns its size."""
-    resumes = renewals = 0
+    tries = _Tries(source, sleep)
     started = False
     while True:
         have = partial.size
@@ -226,15 +249,10 @@ def transfer(
             started = True
         except TransferBroken as error:
             started = True
-            resumes += 1
-            if resumes > MAX_RESUMES:
-                raise
-            _pause(error, resumes, sleep)
+            tries.broken(error)
             continue
-        except LinkRefused:
-            renewals += 1
-            if renewals > MAX_RENEWALS or not source.renew():
-                raise
+        except LinkRefused as error:
+            tries.refused(error)
             continue
         except _RangeRefused:
             if have and partial.state.get("length") == have:
@@ -250,9 +268,7 @@ def transfer(
             problem = f"{size} of {expected} bytes arrived"
         if problem is None:
             return size
-        # A video cut short looks like a box running past the end: try to fetch the rest.
-        if "past the end" in problem and partial.state.get("validator") and resumes < MAX_RESUMES:
-            resumes += 1
+        if tries.cut_short(problem, partial.state.get("validator")):
             continue
         raise BadDownload(f"The download is not a {variant} ({problem}).")
 
@@ -397,7 +413,8 @@ def stream_to(
     """
     progress = progress or Progress()
     check = verify.StreamCheck(variant)
-    written = resumes = renewals = 0
+    tries = _Tries(source, sleep)
+    written = 0
     validator: str | None = None
     while True:
         headers = {"range": f"bytes={written}-", "if-range": validator} if written else {}
@@ -434,19 +451,13 @@ def stream_to(
                 if total is not None and response.status_code == 200 and written < total:
                     raise TransferBroken(f"The download stopped at {written} of {total} bytes.")
         except TransferBroken as error:
-            resumes += 1
-            if resumes > MAX_RESUMES:
-                raise
-            _pause(error, resumes, sleep)
+            tries.broken(error)
             continue
-        except LinkRefused:
-            renewals += 1
-            if renewals > MAX_RENEWALS or not source.renew():
-                raise
+        except LinkRefused as error:
+            tries.refused(error)
             continue
         problem = check.problem()
-        if problem and "past the end" in problem and validator and resumes < MAX_RESUMES:
-            resumes += 1  # cut short without a length: ask for the rest
+        if tries.cut_short(problem, validator):
             continue
         sink.flush()
         if problem:

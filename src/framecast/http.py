@@ -103,11 +103,6 @@ class MalformedAnswer(ProviderUnavailable):
     """A 2xx answer whose body is not the JSON it should be."""
 
 
-def sent_and_lost(error: BaseException) -> bool:
-    """Whether a request may have reached the server although no usable answer came back."""
-    return bool(getattr(error, "may_have_acted", False))
-
-
 def _cut(text: str, limit: int = 300) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[:limit] + "…"

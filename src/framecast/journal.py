@@ -213,22 +213,6 @@ class Journal:
                 raise
         return seqs
 
-    def begin_submission(
-        self,
-        *,
-        provider: str,
-        base_url: str,
-        request: JobRequest,
-        fingerprint: str,
-        idempotency_key: str | None,
-        extra: dict[str, Any] | None = None,
-    ) -> int:
-        """Record one submission about to be sent; returns its sequence number."""
-        with self._errors():
-            return self._insert_submission(
-                provider, base_url, request, fingerprint, idempotency_key, extra
-            )
-
     def _insert_submission(
         self,
         provider: str,

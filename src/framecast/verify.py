@@ -21,6 +21,14 @@ _BOX_TYPE_CHARS = frozenset(
 )
 
 
+CUT_SHORT = "runs past the end"  # what a body cut short looks like to the box checks
+
+
+def cut_short(problem: str | None) -> bool:
+    """The problem is only that the bytes stop early: fetching the rest may cure it."""
+    return problem is not None and CUT_SHORT in problem
+
+
 def _describe(head: bytes, size: int) -> str:
     """What a file seems to be, for a message: "text/html, 39 bytes"."""
     text = head.lstrip().lower()
@@ -96,7 +104,7 @@ class StreamCheck:
         if self.variant == "video":
             found = self._bad
             if found is None and self._next > self.size:
-                found = f"the last box runs past the end at byte {self.size}"
+                found = f"the last box {CUT_SHORT} at byte {self.size}"
             found = found or _verdict(self.boxes)
         else:
             found = _image_verdict(self.head, self.tail, self.size)
@@ -124,7 +132,7 @@ def mp4_problem(stream: BinaryIO, size: int) -> str | None:
         if length < 8:
             return f"a box of impossible length at byte {offset}"
         if offset + length > size:
-            return f"the '{kind.decode('latin-1')}' box at byte {offset} runs past the end"
+            return f"the '{kind.decode('latin-1')}' box at byte {offset} {CUT_SHORT}"
         seen.append(kind)
         offset += length
     return _verdict(seen)
