@@ -162,7 +162,7 @@ def test_download_png_variants(served_env: Served, variant: str) -> None:
 
     assert result.exit_code == 0, result.output
     path = Path(json.loads(result.stdout)["output"]["path"])
-    assert path.name == f"{job_id}-{variant}.png"
+    assert path.name == f"{job_id}-{variant}.webp"
     with av.open(str(path)) as container:
         frame = next(container.decode(video=0))
     assert (frame.width, frame.height) == (

@@ -37,30 +37,23 @@ def test_lifecycle_queued_in_progress_completed(api: httpx.Client) -> None:
     assert created.status_code == 202
     body = created.json()
     assert body["object"] == "video"
-    assert (body["status"], body["progress"], body["seconds"], body["size"]) == (
-        "queued",
-        0,
-        "8",
-        "1280x720",
-    )
+    assert (body["status"], body["seconds"], body["size"]) == ("queued", "8", "1280x720")
+    assert "progress" not in body  # Lumenfall's video object has none (seed 004)
     assert body["output"] is None and body["completed_at"] is None and body["expires_at"] is None
     assert body["metadata"]["cost_estimate"] == pytest.approx(0.8)
     assert "cost" not in body["metadata"]
 
-    statuses, hints = set(), set()
+    statuses = set()
     while True:
         polled = api.get(f"/videos/{body['id']}")
         view = polled.json()
         statuses.add(view["status"])
+        # Lumenfall documents no poll hint, so by default none is sent.
+        assert "openai-poll-after-ms" not in polled.headers
         if view["status"] == "completed":
-            assert "openai-poll-after-ms" not in polled.headers
             break
-        hints.add(int(polled.headers["openai-poll-after-ms"]))
-        assert 0 <= view["progress"] <= 99
         time.sleep(0.02)
     assert statuses >= {"in_progress", "completed"}
-    assert all(100 <= h <= 2000 for h in hints)
-    assert view["progress"] == 100
     assert view["metadata"]["cost"] == pytest.approx(0.8)
     assert view["metadata"]["provider"] == "emulator"
     assert view["expires_at"] - view["completed_at"] == 3600
@@ -72,8 +65,7 @@ def test_lifecycle_queued_in_progress_completed(api: httpx.Client) -> None:
 def test_validation_errors_use_the_openai_envelope(api: httpx.Client) -> None:
     cases = [
         ({"seconds": 4}, 400, "prompt", "missing_required_parameter"),
-        ({"prompt": "x", "seconds": 5}, 400, "seconds", "invalid_value"),
-        ({"prompt": "x", "size": "1000x1000"}, 400, "size", "invalid_value"),
+        ({"prompt": "x", "seconds": "five"}, 400, "seconds", "invalid_value"),
         ({"prompt": "x", "size": "big"}, 400, "size", "invalid_value"),
         ({"prompt": "x", "model": "nope"}, 404, "model", "model_not_found"),
         ({"prompt": "x", "n": 9}, 400, "n", "invalid_value"),
@@ -221,7 +213,7 @@ def test_content_variants_and_byte_ranges(api: httpx.Client) -> None:
 
     assert video.headers["content-type"] == "video/mp4"
     assert probe_mp4(video.content).width == 1280
-    assert thumb.headers["content-type"] == "image/png" and thumb.content.startswith(b"\x89PNG")
+    assert thumb.headers["content-type"] == "image/webp" and thumb.content[8:12] == b"WEBP"
     assert tail.status_code == 206 and tail.content == video.content[-100:]
     assert middle.status_code == 206 and middle.content == video.content[100:200]
     assert middle.headers["content-range"] == f"bytes 100-199/{len(video.content)}"

@@ -11,7 +11,7 @@ import pytest
 from framecast.emulator.h264 import StreamLayout, nal_unit
 from framecast.emulator.mp4 import render_mp4
 from framecast.emulator.pattern import MacroblockColours
-from framecast.emulator.png import render_spritesheet, render_thumbnail
+from framecast.emulator.stills import render_spritesheet, render_thumbnail
 from tests.conftest import probe_mp4
 
 

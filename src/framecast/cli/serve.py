@@ -51,6 +51,43 @@ def emulator(
     fault_seed: Annotated[
         int, typer.Option("--fault-seed", metavar="N", help="Seed for %PERCENT fault draws.")
     ] = 0,
+    dialect: Annotated[
+        str,
+        typer.Option(
+            "--dialect",
+            metavar="lumenfall|openai",
+            help="lumenfall: Lumenfall's gateway (converts sizes and lengths, adds output.url, "
+            "cost metadata, dry runs); openai: the official OpenAI spec, strictly.",
+        ),
+    ] = "lumenfall",
+    seed: Annotated[
+        int, typer.Option("--seed", metavar="N", help="Seed for each job's timeline.")
+    ] = 0,
+    timeline: Annotated[
+        str,
+        typer.Option(
+            "--timeline",
+            metavar="realistic|steady",
+            help="realistic: a queue wait, lengths spread around --job-seconds, progress that "
+            "stalls and jumps; steady: exactly --job-seconds, progress rising evenly.",
+        ),
+    ] = "realistic",
+    failure_rate: Annotated[
+        float,
+        typer.Option(
+            "--failure-rate", min=0.0, max=1.0, metavar="R", help="Share of jobs that fail (0-1)."
+        ),
+    ] = 0.0,
+    poll_hint: Annotated[
+        str | None,
+        typer.Option(
+            "--poll-hint",
+            metavar="off|fixed|honest",
+            help="openai-poll-after-ms on unfinished jobs: none, a fixed 2 s, or the true time "
+            "left (default: fixed for --dialect openai, off for lumenfall).",
+            show_default=False,
+        ),
+    ] = None,
     verbose: Annotated[
         bool,
         typer.Option(
@@ -60,10 +97,12 @@ def emulator(
 ) -> None:
     """Serve the emulated video APIs until interrupted; prints the base URL on stdout.
 
-    The OpenAI Videos API is served under /v1 and /openai/v1 (as Lumenfall does).
-    Point framecast at it with: --provider openai --base-url URL (any key works).
+    The OpenAI Videos API is served under /v1 and /openai/v1 (as Lumenfall does; only
+    /v1 with --dialect openai), NanoGPT's under /api. Point framecast at it with:
+    --provider openai --base-url URL (any key works unless --api-key is given).
     A request's own X-Emulator-Faults: SPEC header injects faults into it alone.
     """
+    import signal
     import sys
 
     from framecast.emulator import EmulatorApp, EmulatorConfig
@@ -78,11 +117,16 @@ def emulator(
         media_base_url=media_url.rstrip("/") if media_url else None,
         faults=faults,
         fault_seed=fault_seed,
+        dialect=dialect,
+        timeline=timeline,
+        seed=seed,
+        failure_rate=failure_rate,
+        poll_hint=poll_hint,
     )
     try:
         app = EmulatorApp(config)
     except ValueError as exc:
-        raise UsageError(f"Invalid --faults: {exc}.") from None
+        raise UsageError(f"Invalid option: {exc}.") from None
     try:
         server = EmulatorServer(app, host, port, verbose=verbose)
     except OSError as exc:
@@ -91,9 +135,17 @@ def emulator(
     typer.echo(f"{server.origin}/v1")
     sys.stdout.flush()
     err = console(sys.stderr)
+    also = "" if config.strict else f" (also {server.origin}/openai/v1)"
     err.print(
-        f"framecast emulator on {server.origin} (also {server.origin}/openai/v1); Ctrl-C stops it."
+        f"framecast emulator ({dialect} dialect) on {server.origin}{also}; Ctrl-C stops it.",
+        markup=False,
     )
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    # SIGTERM (kill, a CI runner, a container stop) shuts down as cleanly as Ctrl-C does.
+    signal.signal(signal.SIGTERM, stop)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

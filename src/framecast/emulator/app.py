@@ -20,8 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from framecast import catalog
-from framecast.emulator import faults
+from framecast.emulator import faults, models
 from framecast.emulator.assets import AssetApi
 from framecast.emulator.disrupt import disrupt, error_response
 from framecast.emulator.history import RequestHistory
@@ -30,12 +29,27 @@ from framecast.emulator.store import JobStore
 from framecast.emulator.videos import EmulatorConfig, VideoApi
 from framecast.emulator.wire import ApiError, Request, Response
 
-OPENAI = ("/openai/v1", "/v1")  # Lumenfall's OpenAI-compatible prefix, and its (and OpenAI's) own
+LUMENFALL_OPENAI = ("/openai/v1", "/v1")  # Lumenfall's OpenAI-compatible prefix, and its own
+STRICT_OPENAI = ("/v1",)  # OpenAI's
 NANOGPT = ("/api",)
 LUMENFALL = ("/v1",)
 FAULT_HEADER = "x-emulator-faults"
+_GROUP = re.compile(r"\(\?P<")
 
 Handler = Callable[..., Response]
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    method: str
+    pattern: re.Pattern[str]
+    handler: Handler
+    prefixes: tuple[str, ...]  # () : served at the root, with no API key
+
+    @property
+    def literal(self) -> bool:
+        """A fixed path (`/videos/characters`), which wins over any id pattern it also fits."""
+        return _GROUP.search(self.pattern.pattern) is None
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,54 +74,54 @@ class EmulatorApp:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.config = config or EmulatorConfig()
+        self._plan = faults.FaultPlan.parse(self.config.faults, self.config.fault_seed)
         self.store = JobStore(state_path)
-        self.videos = VideoApi(self.store, self.config, clock)
+        try:
+            self.videos = VideoApi(self.store, self.config, clock)
+        except ValueError:
+            self.store.close()
+            raise
         self.seen: deque[Seen] = deque(maxlen=2000)
         self._lock = threading.Lock()
-        self._plan = faults.FaultPlan.parse(self.config.faults, self.config.fault_seed)
+        self._routes = self._route_table()
+
+    def _route_table(self) -> list[Route]:
         v = self.videos
         assets = AssetApi(v)
         nano = NanoGptApi(v, self.config.nanogpt_status_shape)
         history = RequestHistory(v)
-        self._routes: list[tuple[str, re.Pattern[str], Handler, tuple[str, ...]]] = [
-            (
-                "GET",
-                re.compile(r"/media/(?P<video_id>[^/]+)/(?P<variant>[a-z]+)\.[a-z0-9]+"),
-                assets.media,
-                (),
-            ),
-            ("POST", re.compile(r"/videos"), history.recorded(v.create), OPENAI),
-            ("GET", re.compile(r"/videos"), v.list, OPENAI),
-            ("POST", re.compile(r"/videos/characters"), assets.create_character, OPENAI),
-            (
-                "GET",
-                re.compile(r"/videos/characters/(?P<character_id>[^/]+)"),
-                assets.get_character,
-                OPENAI,
-            ),
-            ("POST", re.compile(r"/videos/edits"), history.recorded(v.edit), OPENAI),
-            ("POST", re.compile(r"/videos/extensions"), history.recorded(v.extend), OPENAI),
-            ("GET", re.compile(r"/videos/(?P<video_id>[^/]+)"), v.retrieve, OPENAI),
-            ("DELETE", re.compile(r"/videos/(?P<video_id>[^/]+)"), v.delete, OPENAI),
-            ("GET", re.compile(r"/videos/(?P<video_id>[^/]+)/content"), assets.content, OPENAI),
-            (
-                "POST",
-                re.compile(r"/videos/(?P<video_id>[^/]+)/remix"),
-                history.recorded(v.remix),
-                OPENAI,
-            ),
-            ("GET", re.compile(r"/webhooks/secret"), v.webhook_secret, OPENAI),
-            ("GET", re.compile(r"/models"), self.list_models, OPENAI),
-            ("GET", re.compile(r"/models/(?P<model_id>.+)"), self.get_model, OPENAI),
-            ("GET", re.compile(r"/requests"), history.list, LUMENFALL),
-            ("GET", re.compile(r"/requests/(?P<request_id>[^/]+)"), history.get, LUMENFALL),
-            ("GET", re.compile(r"/balance"), history.balance, LUMENFALL),
-            ("POST", re.compile(r"/generate-video"), nano.generate, NANOGPT),
-            ("POST", re.compile(r"/generate-video/extend"), nano.extend, NANOGPT),
-            ("GET", re.compile(r"/video/status"), nano.status, NANOGPT),
-            ("GET", re.compile(r"/generate-video/recover"), nano.recover, NANOGPT),
-            ("GET", re.compile(r"/v1/video-models"), nano.models, NANOGPT),
+        strict = self.config.strict
+        api = STRICT_OPENAI if strict else LUMENFALL_OPENAI
+        # The strict dialect is OpenAI's own server: none of Lumenfall's additions.
+        recorded = (lambda handler: handler) if strict else history.recorded
+        table: list[tuple[str, str, Handler, tuple[str, ...]]] = [
+            ("GET", r"/media/(?P<video_id>[^/]+)/(?P<variant>[a-z]+)\.[a-z0-9]+", assets.media, ()),
+            ("POST", r"/videos", recorded(v.create), api),
+            ("GET", r"/videos", v.list, api),
+            ("POST", r"/videos/characters", assets.create_character, api),
+            ("GET", r"/videos/characters/(?P<character_id>[^/]+)", assets.get_character, api),
+            ("POST", r"/videos/edits", recorded(v.edit), api),
+            ("POST", r"/videos/extensions", recorded(v.extend), api),
+            ("GET", r"/videos/(?P<video_id>[^/]+)", v.retrieve, api),
+            ("DELETE", r"/videos/(?P<video_id>[^/]+)", v.delete, api),
+            ("GET", r"/videos/(?P<video_id>[^/]+)/content", assets.content, api),
+            ("POST", r"/videos/(?P<video_id>[^/]+)/remix", recorded(v.remix), api),
+            ("GET", r"/models", self.list_models, api),
+            ("GET", r"/models/(?P<model_id>.+)", self.get_model, api),
+            ("POST", r"/generate-video", nano.generate, NANOGPT),
+            ("POST", r"/generate-video/extend", nano.extend, NANOGPT),
+            ("GET", r"/video/status", nano.status, NANOGPT),
+            ("GET", r"/generate-video/recover", nano.recover, NANOGPT),
+            ("GET", r"/v1/video-models", nano.models, NANOGPT),
         ]
+        if not strict:
+            table += [
+                ("GET", r"/webhooks/secret", v.webhook_secret, api),
+                ("GET", r"/requests", history.list, LUMENFALL),
+                ("GET", r"/requests/(?P<request_id>[^/]+)", history.get, LUMENFALL),
+                ("GET", r"/balance", history.balance, LUMENFALL),
+            ]
+        return [Route(m, re.compile(p), h, prefixes) for m, p, h, prefixes in table]
 
     def close(self) -> None:
         self.store.close()
@@ -157,43 +171,57 @@ class EmulatorApp:
         try:
             return self._dispatch(request)
         except ApiError as error:
-            return error.response()
+            return error_response(request, error)
         except Exception:  # a bug in the emulator must still answer like a server
             traceback.print_exc(file=sys.stderr)
-            return ApiError(
-                500,
-                "The emulator hit an internal error.",
-                type="server_error",
-                code="internal_error",
-            ).response()
+            return error_response(
+                request,
+                ApiError(
+                    500,
+                    "The emulator hit an internal error.",
+                    type="server_error",
+                    code="internal_error",
+                ),
+            )
+
+    def _matches(self, path: str) -> list[tuple[Route, dict[str, str]]]:
+        found: list[tuple[Route, dict[str, str]]] = []
+        for route in self._routes:
+            for prefix in route.prefixes or ("",):
+                if prefix and not path.startswith(prefix + "/"):
+                    continue
+                match = route.pattern.fullmatch(path[len(prefix) :])
+                if match is not None:
+                    found.append((route, match.groupdict()))
+                    break
+        if any(route.literal for route, _ in found):
+            found = [(route, params) for route, params in found if route.literal]
+        return found
 
     def _dispatch(self, request: Request) -> Response:
         path = request.path.rstrip("/") or "/"
-        if path in ("/", "/health"):
+        if path in ("/", "/health") and request.method in ("GET", "HEAD"):
             return Response.json(200, {"status": "ok", "service": "framecast emulator"})
-        allowed: list[str] = []
-        for method, pattern, handler, prefixes in self._routes:
-            match = None
-            for prefix in prefixes or ("",):
-                if prefix == "" or path.startswith(prefix + "/"):
-                    match = pattern.fullmatch(path[len(prefix) :])
-                    if match:
-                        break
-            if match is None:
-                continue
-            if method != request.method:
-                allowed.append(method)
-                continue
-            if prefixes:
-                self._authorise(request)
-            return handler(request, **match.groupdict())
-        if allowed:
-            raise ApiError(
-                405,
-                f"Method {request.method} is not allowed here.",
-                headers=[("allow", ", ".join(sorted(set(allowed))))],
-            )
-        raise ApiError(404, f"Unknown path {request.path}.", code="not_found")
+        found = self._matches(path)
+        if not found:
+            raise ApiError(404, f"Unknown path {request.path}.", code="not_found")
+        # HEAD is GET without the body (the transports drop it).
+        method = "GET" if request.method == "HEAD" else request.method
+        for route, params in found:
+            if route.method == method:
+                if route.prefixes:
+                    self._authorise(request)
+                return route.handler(request, **params)
+        methods = sorted({route.method for route, _ in found})
+        allow = ", ".join([*methods, *(["HEAD"] if "GET" in methods else []), "OPTIONS"])
+        if request.method == "OPTIONS":
+            return Response(204, b"", [("allow", allow)])
+        raise ApiError(
+            405,
+            f"Method {request.method} is not allowed on {request.path}; use {', '.join(methods)}.",
+            code="method_not_allowed",
+            headers=[("allow", allow)],
+        )
 
     def _authorise(self, request: Request) -> None:
         if not self.config.require_auth:
@@ -201,33 +229,35 @@ class EmulatorApp:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         token = token.strip() if scheme.lower() == "bearer" else ""
         # NanoGPT also takes its key as x-api-key.
-        token = token or request.headers.get("x-api-key", "").strip()
+        if request.path.startswith("/api/"):
+            token = token or request.headers.get("x-api-key", "").strip()
         if not token:
             raise ApiError(
                 401,
                 "You didn't provide an API key. Send it as 'Authorization: Bearer <key>'.",
-                type="authentication_error",
+                type="invalid_request_error",
                 code="invalid_api_key",
             )
         if self.config.api_key is not None and token != self.config.api_key:
             raise ApiError(
                 401,
                 "Incorrect API key provided.",
-                type="authentication_error",
+                type="invalid_request_error",
                 code="invalid_api_key",
             )
 
     def list_models(self, request: Request) -> Response:
         data = [
             {"id": m.id, "object": "model", "created": 1759708800, "owned_by": m.creator}
-            for m in catalog.models().values()
+            for m in models.lumenfall_models().values()
         ]
         return Response.json(200, {"object": "list", "data": data})
 
     def get_model(self, request: Request, model_id: str) -> Response:
-        info = catalog.get(model_id)
+        info = models.find(model_id)
         if info is None:
             raise ApiError(404, f"The model '{model_id}' does not exist.", code="model_not_found")
         return Response.json(
-            200, {"id": info.id, "object": "model", "created": 1759708800, "owned_by": info.creator}
+            200,
+            {"id": model_id, "object": "model", "created": 1759708800, "owned_by": info.creator},
         )

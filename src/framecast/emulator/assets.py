@@ -34,7 +34,7 @@ class AssetApi:
         return asset_response(request, self.renderer.render(record, variant), variant, record.id)
 
     def content(self, request: Request, video_id: str) -> Response:
-        variant = request.arg("variant") or "video"
+        variant = request.arg("variant", "video")
         if variant not in VARIANTS:
             raise ApiError(
                 400,

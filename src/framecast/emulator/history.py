@@ -88,7 +88,7 @@ class RequestHistory:
                 answer = handler(request, **params)
             except ApiError as error:
                 if 400 <= error.status < 500:
-                    dry = (request.arg("dryRun") or "").lower() in ("true", "1")
+                    dry = request.query.get("dryRun", [""])[-1].lower() in ("true", "1")
                     self._add(request, started, began, _requested_model(request), dry, error=error)
                 raise
             self._add_answer(request, started, began, answer)
@@ -146,7 +146,7 @@ class RequestHistory:
         self.store.add_request(str(item["id"]), entry)
 
     def list(self, request: Request) -> Response:
-        raw_limit = request.arg("limit") or "20"
+        raw_limit = request.arg("limit", "20")
         if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= 100:
             raise ApiError(
                 400,

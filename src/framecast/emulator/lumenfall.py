@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from framecast.catalog import ModelInfo
 from framecast.emulator.forms import Form
+from framecast.emulator.models import Model
 from framecast.emulator.validation import integer
 from framecast.emulator.wire import ApiError, Request
 
@@ -34,7 +34,7 @@ def idempotency_key(form: Form, request: Request) -> str | None:
     return key
 
 
-def dry_run(model: ModelInfo, seconds: int, n: int, per_second: float | None) -> dict[str, Any]:
+def dry_run(model: Model, seconds: int, n: int, per_second: float | None) -> dict[str, Any]:
     """The cost-estimation answer: micro-USD totals and their components."""
     if per_second is None:
         raise ApiError(

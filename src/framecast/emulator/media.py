@@ -10,14 +10,14 @@ from collections import OrderedDict
 from fractions import Fraction
 
 from framecast.emulator.mp4 import render_mp4
-from framecast.emulator.png import render_spritesheet, render_thumbnail
+from framecast.emulator.stills import render_spritesheet, render_thumbnail
 from framecast.emulator.store import VideoRecord
 from framecast.emulator.wire import ApiError, Request, Response
 
 VARIANTS = {
     "video": ("video/mp4", "mp4"),
-    "thumbnail": ("image/png", "png"),
-    "spritesheet": ("image/png", "png"),
+    "thumbnail": ("image/webp", "webp"),
+    "spritesheet": ("image/webp", "webp"),
 }
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 

@@ -25,15 +25,12 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from framecast import catalog, sizes
-from framecast.catalog import ModelInfo
-from framecast.emulator import validation
+from framecast.emulator import convert, models, validation
 from framecast.emulator.forms import Form, read_form
+from framecast.emulator.models import Model
 from framecast.emulator.store import VideoRecord
 from framecast.emulator.videos import VideoApi, lifecycle
 from framecast.emulator.wire import ApiError, Request, Response
-from framecast.errors import UsageError
-from framecast.normalise import normalise
 
 SHAPES = ("nested", "flat")
 STARTING_BALANCE = 100.0
@@ -57,11 +54,11 @@ class NanoError(ApiError):
         return Response.json(self.status, {"error": self.status, "message": self.message})
 
 
-def _seconds(form: Form, model: ModelInfo) -> int:
+def _seconds(form: Form, model: Model) -> int:
     name = "seconds" if model.id.startswith("sora") else "duration"
     raw = form.fields.get(name, form.fields.get("duration"))
     if raw is None:
-        return validation.default_seconds(model)
+        return model.default_seconds
     text = str(raw).strip().removesuffix("s")
     if not text.isdigit() or int(text) not in model.durations:
         allowed = ", ".join(str(d) for d in model.durations)
@@ -69,7 +66,7 @@ def _seconds(form: Form, model: ModelInfo) -> int:
     return int(text)
 
 
-def _dimensions(form: Form, model: ModelInfo) -> tuple[int, int]:
+def _dimensions(form: Form, model: Model) -> tuple[int, int]:
     ratio = form.fields.get("aspect_ratio")
     orientation = form.fields.get("orientation")
     if ratio is None and isinstance(orientation, str):
@@ -77,17 +74,15 @@ def _dimensions(form: Form, model: ModelInfo) -> tuple[int, int]:
             raise NanoError(400, "orientation must be landscape or portrait.")
         ratio = _ORIENTATION[orientation]
     tier = form.fields.get("resolution")
+    fields = {
+        "aspect_ratio": ratio if isinstance(ratio, str) else None,
+        "resolution": tier if isinstance(tier, str) else None,
+    }
     try:
-        shape = normalise(
-            model,
-            aspect_ratio=ratio if isinstance(ratio, str) else None,
-            resolution=tier if isinstance(tier, str) else None,
-        )
-    except UsageError as error:
-        raise NanoError(400, error.message.replace("--", "")) from None
-    dims = shape.dimensions or sizes.dimensions(model.default_size or "")
-    assert dims is not None
-    return dims
+        size, _ = convert.size_of(fields, model)
+    except ApiError as error:
+        raise NanoError(400, error.message) from None
+    return size.width, size.height
 
 
 def _media(form: Form, kind: str) -> int:
@@ -113,13 +108,14 @@ class NanoGptApi:
         self.spent = 0.0
 
     def _record(
-        self, form: Form, model: ModelInfo, seconds: int, dims: tuple[int, int], **extra: Any
+        self, form: Form, model: Model, seconds: int, dims: tuple[int, int], **extra: Any
     ) -> VideoRecord:
         outcome, job_seconds, fps = validation.emulator_controls(form)
         shape = form.fields.get("emulator_status_shape", self.default_shape)
         if shape not in SHAPES:
             raise NanoError(400, "emulator_status_shape must be nested or flat.")
-        price = model.price_for(f"{dims[0]}x{dims[1]}")
+        size = model.size(f"{dims[0]}x{dims[1]}")
+        price = None if size is None else model.price_at(size)
         record = VideoRecord(
             id=validation.new_id("vid"),
             created_at=self.videos.clock(),
@@ -131,7 +127,7 @@ class NanoGptApi:
             fps=str(fps),
             job_seconds=self.videos.config.job_seconds if job_seconds is None else job_seconds,
             outcome=outcome,
-            price_per_second=None if price is None else price.per_second,
+            price_per_second=price,
             expires_after=self.videos.config.expires_after,
             extra={"dialect": "nanogpt", "status_shape": shape, **extra},
         )
@@ -157,16 +153,16 @@ class NanoGptApi:
         name = form.fields.get("model")
         if not isinstance(name, str) or not name:
             raise NanoError(400, "model is required.")
-        model = catalog.get(name)
+        model = models.find(name)
         if model is None:
             raise NanoError(400, f"Unknown video model '{name}'. See /api/v1/video-models.")
         prompt = form.fields.get("prompt")
         if not isinstance(prompt, str) or not prompt.strip():
             raise NanoError(400, "prompt is required for text-to-video and edit models.")
         images, videos = _media(form, "image"), _media(form, "video")
-        if images and "i2v" not in model.modes:
+        if images and "image" not in model.inputs:
             raise NanoError(400, f"{model.id} does not take an image.")
-        if videos and "v2v" not in model.modes:
+        if videos and "video" not in model.inputs:
             raise NanoError(400, f"{model.id} does not take a source video.")
         return self._accepted(
             self._record(
@@ -190,7 +186,7 @@ class NanoGptApi:
             raise NanoError(
                 400, f"Run {source_id} is {status}; only completed runs can be extended."
             )
-        model = catalog.get(source.model)
+        model = models.find(source.model)
         assert model is not None
         form.fields.setdefault("prompt", source.prompt)
         record = self._record(
@@ -252,7 +248,7 @@ class NanoGptApi:
         # "max 50": a larger limit is clamped rather than refused (a choice; the docs say neither).
         limit = min(RECOVER_LIMIT, int(raw))
         wanted = request.arg("model")
-        known = None if not wanted else catalog.get(wanted)
+        known = None if not wanted else models.find(wanted)
         model = known.id if known is not None else wanted
         conversation = request.arg("conversationUUID")
         data: list[dict[str, Any]] = []
@@ -279,8 +275,8 @@ class NanoGptApi:
 
     def models(self, request: Request) -> Response:
         data = []
-        for model in catalog.models().values():
-            per_second = model.prices[0].per_second if model.prices else None
+        for model in models.lumenfall_models().values():
+            per_second = model.price
             data.append({
                 "id": model.id,
                 "object": "model",
@@ -288,20 +284,20 @@ class NanoGptApi:
                 "description": f"{model.name} by {model.creator}",
                 "architecture": {
                     "modality": "video",
-                    "input_modalities": ["text", *(["image"] if "i2v" in model.modes else [])],
+                    "input_modalities": ["text", *sorted(model.inputs)],
                     "output_modalities": ["video"],
                 },
                 "pricing": {"currency": "USD", "per_second": per_second},
                 "capabilities": {
                     "video_generation": True,
-                    "text_to_video": "t2v" in model.modes,
-                    "image_to_video": "i2v" in model.modes,
-                    "audio_generation": model.audio is not None,
+                    "text_to_video": True,
+                    "image_to_video": "image" in model.inputs,
+                    "audio_generation": model.audio,
                 },
                 "supported_parameters": {
                     "durations": list(model.durations),
-                    "aspect_ratios": list(model.aspect_ratios),
-                    "resolutions": list(model.resolutions),
+                    "aspect_ratios": sorted({s.ratio for s in model.sizes}),
+                    "resolutions": sorted({s.tier for s in model.sizes}),
                 },
             })  # fmt: skip
         meta = {"count": len(data), "generated_at": _iso(time.time())}

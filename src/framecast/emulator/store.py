@@ -37,6 +37,9 @@ CREATE TABLE IF NOT EXISTS requests (
 """
 
 
+_NOT_NANOGPT = "coalesce(json_extract(record, '$.extra.dialect'), '') != 'nanogpt'"
+
+
 @dataclass(slots=True)
 class VideoRecord:
     """What the emulator remembers of a job; its status is derived from the clock."""
@@ -56,6 +59,10 @@ class VideoRecord:
     references: int = 0
     remixed_from: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # passthrough fields, as sent
+    # What the client asked for, echoed in the video object ("" : as made).
+    asked_size: str = ""
+    asked_seconds: str = ""
+    plan: dict[str, Any] | None = None  # its timeline.Plan; None: steady over job_seconds
 
     @property
     def size(self) -> str:
@@ -115,19 +122,24 @@ class JobStore:
             return self._db.execute("DELETE FROM videos WHERE id = ?", (video_id,)).rowcount > 0
 
     def page(
-        self, after: str | None, limit: int, descending: bool
+        self, after: str | None, limit: int, descending: bool, *, videos_only: bool = False
     ) -> tuple[list[VideoRecord], bool]:
-        """Up to `limit` records after the cursor id, and whether more follow."""
+        """Up to `limit` records after the cursor id, and whether more follow.
+
+        `videos_only` leaves out NanoGPT's runs, which the OpenAI-shaped list does not show.
+        """
         op, order = ("<", "DESC") if descending else (">", "ASC")
+        kind = "AND " + _NOT_NANOGPT if videos_only else ""
         with self._lock:
             if after is None:
                 rows = self._db.execute(
-                    f"SELECT record FROM videos ORDER BY seq {order} LIMIT ?", (limit + 1,)
+                    f"SELECT record FROM videos WHERE 1 {kind} ORDER BY seq {order} LIMIT ?",
+                    (limit + 1,),
                 ).fetchall()
             else:
                 rows = self._db.execute(
                     f"SELECT record FROM videos WHERE seq {op}"
-                    f" (SELECT seq FROM videos WHERE id = ?) ORDER BY seq {order} LIMIT ?",
+                    f" (SELECT seq FROM videos WHERE id = ?) {kind} ORDER BY seq {order} LIMIT ?",
                     (after, limit + 1),
                 ).fetchall()
         records = [VideoRecord(**json.loads(r[0])) for r in rows]

@@ -1,7 +1,14 @@
-"""Validation of create requests, as the real service does it, into a VideoRecord.
+"""Validation of create requests into what a job is made of, per dialect.
 
-Every rejection is a 400 (404 for an unknown model, as Lumenfall answers) with
-the field named in `param`, so clients can test their error paths against it.
+- Lumenfall (`check_lumenfall`): lenient where the gateway converts (seconds,
+  size, aspect_ratio, resolution; see convert.py), unknown fields passed through,
+  an unknown model 404 MODEL_NOT_FOUND (Lumenfall's errors page).
+- OpenAI, strict (`check_openai`): exactly the official OpenAPI subset: `seconds`
+  a string of "4", "8" or "12", `size` from its enum, a model it names, a prompt
+  of 1 to 32000 characters, and no field it does not list (400 for all of these,
+  unknown models included, as OpenAI answers).
+
+Every rejection names the field in `param`, so clients can test their error paths.
 """
 
 from __future__ import annotations
@@ -11,266 +18,178 @@ import binascii
 import json
 import secrets
 from contextvars import ContextVar
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from framecast import catalog, sizes
-from framecast.catalog import ModelInfo
+from framecast.emulator import convert, models
 from framecast.emulator.forms import Form, Upload
+from framecast.emulator.models import Model, Size
 from framecast.emulator.wire import ApiError
-from framecast.errors import UsageError
-from framecast.normalise import normalise
 
 DEFAULT_MODEL = "sora-2"
 DEFAULT_FPS = Fraction(24)
+MAX_PROMPT = 32000
 OUTCOMES = ("completed", "failed", "cancelled")
 # Set while a request that drew the `fail` fault is handled: its jobs end as this.
 FORCED_OUTCOME: ContextVar[str | None] = ContextVar("FORCED_OUTCOME", default=None)
 _IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"RIFF")
-_KNOWN = {
-    "prompt",
-    "model",
-    "seconds",
-    "duration",
-    "size",
-    "aspect_ratio",
-    "input_reference",
-    "input_video",
-    "negative_prompt",
-    "n",
-    "metadata",
-    "fps",
-    "emulator_outcome",
-    "emulator_job_seconds",
-    "idempotency_key",
-    "webhook_url",
-    "resolution",
-}
+# The emulator's own test hooks, taken in either dialect (no real client sends them).
+CONTROLS = ("emulator_outcome", "emulator_job_seconds", "fps")
+_LUMENFALL_KNOWN = {
+    "prompt", "model", "seconds", "duration", "size", "aspect_ratio", "resolution",
+    "input_reference", "input_video", "negative_prompt", "n", "metadata",
+    "idempotency_key", "webhook_url", *CONTROLS,
+}  # fmt: skip
+OPENAI_CREATE_FIELDS = frozenset({"prompt", "model", "seconds", "size", "input_reference"})
+
+
+@dataclass(frozen=True, slots=True)
+class Create:
+    """A validated create: what was asked, and what the model will make."""
+
+    prompt: str
+    model: Model
+    model_name: str  # as the client named it (a snapshot, or provider/slug on Lumenfall)
+    size: Size
+    seconds: int
+    asked_size: str
+    asked_seconds: str
+    references: int
 
 
 def new_id(prefix: str = "video") -> str:
     return f"{prefix}_{secrets.token_hex(12)}"
 
 
-def prompt_of(form: Form, *, limit: int = 32000) -> str:
+def invalid(param: str | None, message: str, code: str = "invalid_value") -> ApiError:
+    return ApiError(400, message, param=param, code=code)
+
+
+def prompt_of(form: Form, *, limit: int = MAX_PROMPT) -> str:
     prompt = form.fields.get("prompt")
-    if prompt is None or (isinstance(prompt, str) and not prompt.strip()):
-        raise ApiError(
-            400,
-            "Missing required parameter: 'prompt'.",
-            param="prompt",
-            code="missing_required_parameter",
+    if prompt is None or (isinstance(prompt, str) and not prompt):
+        raise invalid(
+            "prompt", "Missing required parameter: 'prompt'.", "missing_required_parameter"
         )
     if not isinstance(prompt, str):
-        raise ApiError(
-            400,
-            "Invalid type for 'prompt': expected a string.",
-            param="prompt",
-            code="invalid_type",
-        )
+        raise invalid("prompt", "Invalid type for 'prompt': expected a string.", "invalid_type")
+    if not prompt.strip():
+        raise invalid("prompt", "'prompt' must not be blank.")
     if len(prompt) > limit:
-        raise ApiError(
-            400,
-            f"'prompt' is longer than {limit} characters.",
-            param="prompt",
-            code="string_above_max_length",
+        raise invalid(
+            "prompt", f"'prompt' is longer than {limit} characters.", "string_above_max_length"
         )
     return prompt
 
 
-def model_of(form: Form) -> ModelInfo:
-    name = form.fields.get("model", DEFAULT_MODEL)
-    if not isinstance(name, str) or not name:
-        raise ApiError(
-            400, "Invalid type for 'model': expected a string.", param="model", code="invalid_type"
-        )
-    # "openai/sora-2" forces a provider on Lumenfall; the model is the part after the slash.
-    info = catalog.get(name)
-    if info is None:
-        raise ApiError(
-            404,
-            f"The model '{name}' does not exist or you do not have access to it.",
-            param="model",
-            code="model_not_found",
-        )
-    return info
-
-
 def integer(value: Any, param: str) -> int:
     if isinstance(value, bool):
-        raise ApiError(
-            400,
-            f"Invalid type for '{param}': expected an integer.",
-            param=param,
-            code="invalid_type",
-        )
+        raise invalid(param, f"Invalid type for '{param}': expected an integer.", "invalid_type")
     if isinstance(value, int):
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, str) and value.strip().isdigit():
         return int(value.strip())
-    raise ApiError(
-        400,
-        f"Invalid value for '{param}': {value!r} is not an integer.",
-        param=param,
-        code="invalid_value",
-    )
+    raise invalid(param, f"Invalid value for '{param}': {value!r} is not an integer.")
 
 
-def default_seconds(model: ModelInfo) -> int:
-    if model.default_seconds is not None:
-        return model.default_seconds
-    return model.durations[0] if model.durations else 4
+def _model_name(form: Form) -> str:
+    name = form.fields.get("model", DEFAULT_MODEL)
+    if not isinstance(name, str):
+        raise invalid("model", "Invalid type for 'model': expected a string.", "invalid_type")
+    if not name:
+        raise invalid("model", "'model' must not be empty.")
+    return name
 
 
-def seconds_of(form: Form, model: ModelInfo, param: str = "seconds") -> int:
-    raw = form.fields.get(param, form.fields.get("duration") if param == "seconds" else None)
-    if raw is None:
-        return default_seconds(model)
-    seconds = integer(raw, param)
-    if seconds not in model.durations:
-        allowed = ", ".join(f"'{d}'" for d in model.durations)
-        raise ApiError(
-            400,
-            f"Invalid value: '{seconds}'. Supported values for {model.id} are: {allowed}.",
-            param=param,
-            code="invalid_value",
-        )
-    return seconds
-
-
-def size_of(form: Form, model: ModelInfo) -> tuple[int, int]:
-    """Lumenfall's matching: WxH must be offered; ratios and tiers map to the nearest."""
-    raw = {name: form.fields.get(name) for name in ("size", "aspect_ratio", "resolution")}
-    for name, value in raw.items():
-        if value is not None and not isinstance(value, str):
-            raise ApiError(
-                400,
-                f"Invalid type for '{name}': expected a string.",
-                param=name,
-                code="invalid_type",
-            )
-    size = raw["size"]
-    if isinstance(size, str) and size.strip().lower() != "auto":
-        dims = sizes.dimensions(size)
-        if dims is None and sizes.ratio(size) is None:
-            raise ApiError(
-                400,
-                f"Invalid value: '{size}'. Use WIDTHxHEIGHT or a ratio such as 16:9.",
-                param="size",
-                code="invalid_value",
-            )
-        if dims is not None and model.option(f"{dims[0]}x{dims[1]}") is None:
-            allowed = ", ".join(f"'{o.size}'" for o in model.sizes)
-            raise ApiError(
-                400,
-                f"Invalid value: '{size}'. Supported sizes for {model.id} are: {allowed}.",
-                param="size",
-                code="invalid_value",
-            )
-    try:
-        shape = normalise(
-            model, size=size, aspect_ratio=raw["aspect_ratio"], resolution=raw["resolution"]
-        )
-    except UsageError as error:
-        param = "resolution" if "resolution" in error.message else "aspect_ratio"
-        raise ApiError(
-            400,
-            error.message.replace("--", "").replace("-", "_", 1),
-            param=param,
-            code="invalid_value",
-        ) from None
-    dims = shape.dimensions or sizes.dimensions(model.default_size or "")
-    assert dims is not None
-    return dims
-
-
-def _check_image_url(url: Any) -> None:
+def _check_image_url(url: Any, *, strict: bool = False) -> None:
     if not isinstance(url, str):
-        raise ApiError(
-            400,
-            "input_reference.image_url must be a string.",
-            param="input_reference",
-            code="invalid_type",
+        raise invalid(
+            "input_reference", "input_reference.image_url must be a string.", "invalid_type"
         )
-    if url.startswith(("https://", "http://")):
+    if len(url) > 20_971_520:
+        raise invalid("input_reference", "input_reference.image_url is too long.")
+    scheme, sep, rest = url.partition("://")
+    if sep and scheme in ("https", "http") and rest and not rest.startswith("/"):
         return
     if url.startswith("data:image/") and ";base64," in url:
         try:
             base64.b64decode(url.split(",", 1)[1], validate=True)
         except (binascii.Error, ValueError):
-            raise ApiError(
-                400,
-                "input_reference.image_url holds invalid base64 data.",
-                param="input_reference",
-                code="invalid_value",
+            raise invalid(
+                "input_reference", "input_reference.image_url holds invalid base64 data."
             ) from None
         return
-    raise ApiError(
-        400,
+    raise invalid(
+        "input_reference",
         "input_reference.image_url must be an https URL or a base64 data URI of an image.",
-        param="input_reference",
-        code="invalid_value",
     )
 
 
 def _check_upload(upload: Upload) -> None:
     if not upload.data.startswith(_IMAGE_MAGIC):
-        raise ApiError(
-            400,
+        raise invalid(
+            "input_reference",
             f"Invalid file format for '{upload.filename}': upload a PNG, JPEG, GIF or WebP image.",
-            param="input_reference",
-            code="invalid_value",
         )
 
 
-def references_of(form: Form, model: ModelInfo) -> int:
+def _reference_object(item: dict[str, Any], *, strict: bool) -> None:
+    keys = set(item)
+    if strict and not keys <= {"image_url", "file_id"}:
+        extra = sorted(keys - {"image_url", "file_id"})[0]
+        raise invalid(
+            "input_reference", f"Unknown parameter: 'input_reference.{extra}'.", "unknown_parameter"
+        )
+    if ("image_url" in item) == ("file_id" in item):
+        raise invalid(
+            "input_reference", "input_reference needs exactly one of 'image_url' or 'file_id'."
+        )
+    if "image_url" in item:
+        _check_image_url(item["image_url"], strict=strict)
+    elif not isinstance(item["file_id"], str) or not item["file_id"]:
+        raise invalid("input_reference", "input_reference.file_id must be a non-empty string.")
+
+
+def references_of(form: Form, max_references: int, *, strict: bool = False) -> int:
     raw = form.fields.get("input_reference")
-    items = raw if isinstance(raw, list) else ([] if raw is None else [raw])
-    for item in items:
-        if isinstance(item, dict):
-            if "image_url" in item:
-                _check_image_url(item["image_url"])
-            elif not isinstance(item.get("file_id"), str):
-                raise ApiError(
-                    400,
-                    "input_reference needs exactly one of 'image_url' or 'file_id'.",
-                    param="input_reference",
-                    code="invalid_value",
-                )
-        elif isinstance(item, str) and item.lstrip().startswith("{"):
+    items = raw if isinstance(raw, list) and not strict else ([] if raw is None else [raw])
+    for given in items:
+        item = given
+        if isinstance(item, str) and (item.lstrip().startswith("{") or strict):
             try:
-                parsed = json.loads(item)
+                item = json.loads(item)
             except json.JSONDecodeError:
-                raise ApiError(
-                    400, "input_reference is not valid JSON.", param="input_reference"
+                raise invalid(
+                    "input_reference", "input_reference is not a valid JSON object."
                 ) from None
-            _check_image_url(parsed.get("image_url") if isinstance(parsed, dict) else None)
+        if isinstance(item, dict):
+            _reference_object(item, strict=strict)
+        elif strict:
+            raise invalid(
+                "input_reference", "input_reference must be an object or a file.", "invalid_type"
+            )
         else:
             _check_image_url(item)
     uploads = form.uploads.get("input_reference", [])
     for upload in uploads:
         _check_upload(upload)
     count = len(items) + len(uploads)
-    if count > model.max_references:
-        raise ApiError(
-            400,
-            f"{model.id} accepts at most {model.max_references} reference image(s); got {count}.",
-            param="input_reference",
-            code="invalid_value",
+    if count > max_references:
+        raise invalid(
+            "input_reference",
+            f"This model accepts at most {max_references} reference image(s); got {count}.",
         )
     return count
 
 
-def _check_optional(form: Form, model: ModelInfo) -> None:
+def _check_optional(form: Form, model: Model) -> None:
     negative = form.fields.get("negative_prompt")
     if negative is not None and (not isinstance(negative, str) or len(negative) > 5000):
-        raise ApiError(
-            400,
-            "'negative_prompt' must be a string of at most 5000 characters.",
-            param="negative_prompt",
-            code="invalid_value",
+        raise invalid(
+            "negative_prompt", "'negative_prompt' must be a string of at most 5000 characters."
         )
     metadata = form.fields.get("metadata")
     if isinstance(metadata, str) and form.multipart:
@@ -281,42 +200,24 @@ def _check_optional(form: Form, model: ModelInfo) -> None:
     if "metadata" in form.fields and not (
         isinstance(metadata, dict) and all(isinstance(v, str) for v in metadata.values())
     ):
-        raise ApiError(
-            400,
-            "'metadata' must be an object of string values.",
-            param="metadata",
-            code="invalid_value",
-        )
+        raise invalid("metadata", "'metadata' must be an object of string values.")
     video = form.fields.get("input_video")
     if video is not None:
-        if "v2v" not in model.modes:
-            raise ApiError(
-                400,
-                f"{model.id} does not take an input video.",
-                param="input_video",
-                code="invalid_value",
-            )
+        if "video" not in model.inputs:
+            raise invalid("input_video", f"{model.id} does not take an input video.")
         if not isinstance(video, str) or not video.startswith(
             ("https://", "http://", "data:video/")
         ):
-            raise ApiError(
-                400,
-                "'input_video' must be a URL or a data URI of a video.",
-                param="input_video",
-                code="invalid_value",
-            )
+            raise invalid("input_video", "'input_video' must be a URL or a data URI of a video.")
 
 
-def emulator_controls(form: Form) -> tuple[str, float | None, Fraction]:
+def emulator_controls(
+    form: Form, *, outcomes: tuple[str, ...] = OUTCOMES
+) -> tuple[str, float | None, Fraction]:
     """The emulator's own passthrough fields: outcome, job duration, frame rate."""
     outcome = form.fields.get("emulator_outcome", "completed")
-    if outcome not in OUTCOMES:
-        raise ApiError(
-            400,
-            f"emulator_outcome must be one of {', '.join(OUTCOMES)}.",
-            param="emulator_outcome",
-            code="invalid_value",
-        )
+    if outcome not in outcomes:
+        raise invalid("emulator_outcome", f"emulator_outcome must be one of {', '.join(outcomes)}.")
     outcome = FORCED_OUTCOME.get() or outcome
     job_seconds: float | None = None
     if "emulator_job_seconds" in form.fields:
@@ -325,11 +226,8 @@ def emulator_controls(form: Form) -> tuple[str, float | None, Fraction]:
         except (TypeError, ValueError):
             job_seconds = -1.0
         if not 0 <= job_seconds <= 86400:
-            raise ApiError(
-                400,
-                "emulator_job_seconds must be a number of seconds.",
-                param="emulator_job_seconds",
-                code="invalid_value",
+            raise invalid(
+                "emulator_job_seconds", "emulator_job_seconds must be a number of seconds."
             )
     fps = DEFAULT_FPS
     if "fps" in form.fields:
@@ -338,22 +236,80 @@ def emulator_controls(form: Form) -> tuple[str, float | None, Fraction]:
         except (ValueError, ZeroDivisionError):
             fps = Fraction(0)
         if not 1 <= fps <= 120:
-            raise ApiError(
-                400, "'fps' must be a number between 1 and 120.", param="fps", code="invalid_value"
-            )
+            raise invalid("fps", "'fps' must be a number between 1 and 120.")
     return outcome, job_seconds, fps
 
 
 def passthrough(form: Form) -> dict[str, Any]:
-    """Fields the emulator does not interpret, kept as sent (they are accepted, as on Lumenfall)."""
-    return {k: v for k, v in form.fields.items() if k not in _KNOWN}
+    """Fields the emulator does not interpret, kept as sent (Lumenfall passes them on)."""
+    return {k: v for k, v in form.fields.items() if k not in _LUMENFALL_KNOWN}
 
 
-def check_create(form: Form) -> tuple[str, ModelInfo, int, tuple[int, int], int]:
+def check_lumenfall(form: Form) -> Create:
     prompt = prompt_of(form)
-    model = model_of(form)
-    seconds = seconds_of(form, model)
-    size = size_of(form, model)
-    references = references_of(form, model)
+    name = _model_name(form)
+    model = models.find(name)
+    if model is None:
+        raise ApiError(
+            404,
+            f"The model '{name}' does not exist or you do not have access to it.",
+            param="model",
+            code="model_not_found",
+        )
+    made = convert.convert(form.fields, model)
+    references = references_of(form, model.max_references)
+    if references and "image" not in model.inputs:
+        raise invalid("input_reference", f"{model.id} does not take a reference image.")
     _check_optional(form, model)
-    return prompt, model, seconds, size, references
+    return Create(
+        prompt,
+        model,
+        name,
+        made.size,
+        made.seconds,
+        made.asked_size,
+        made.asked_seconds,
+        references,
+    )
+
+
+def reject_unknown(form: Form, allowed: frozenset[str]) -> None:
+    """OpenAI refuses parameters it does not define rather than ignoring them."""
+    for name in list(form.fields) + list(form.uploads):
+        if name not in allowed and name not in CONTROLS:
+            raise invalid(name, f"Unknown parameter: '{name}'.", "unknown_parameter")
+
+
+def openai_seconds(form: Form, allowed: tuple[str, ...] = models.OPENAI.seconds) -> int | None:
+    raw = form.fields.get("seconds")
+    if raw is None:
+        return None
+    if not isinstance(raw, str):
+        raise invalid("seconds", "Invalid type for 'seconds': expected a string.", "invalid_type")
+    if raw not in allowed:
+        values = ", ".join(f"'{s}'" for s in allowed)
+        raise invalid("seconds", f"Invalid value: '{raw}'. Supported values are: {values}.")
+    return int(raw)
+
+
+def check_openai(form: Form) -> Create:
+    reject_unknown(form, OPENAI_CREATE_FIELDS)
+    prompt = prompt_of(form)
+    name = _model_name(form)
+    model = models.find(name) if name in models.OPENAI.models else None
+    if model is None:
+        values = ", ".join(f"'{m}'" for m in models.OPENAI.models)
+        raise invalid("model", f"Invalid value: '{name}'. Supported values are: {values}.")
+    seconds = openai_seconds(form) or model.default_seconds
+    size_text = form.fields.get("size", model.default_size)
+    if not isinstance(size_text, str):
+        raise invalid("size", "Invalid type for 'size': expected a string.", "invalid_type")
+    size = model.size(size_text) if size_text in models.OPENAI.sizes else None
+    if size is None:
+        offered = [s for s in models.OPENAI.sizes if model.size(s) is not None]
+        values = ", ".join(f"'{s}'" for s in offered)
+        raise invalid(
+            "size", f"Invalid value: '{size_text}'. Supported sizes for {name} are: {values}."
+        )
+    references = references_of(form, 1, strict=True)
+    return Create(prompt, model, name, size, seconds, size.text, str(seconds), references)

@@ -1,8 +1,13 @@
-"""The OpenAI Videos API as Lumenfall serves it: create, poll, list, delete, remix, edit, extend.
+"""The OpenAI Videos API in two dialects: create, poll, list, delete, remix, edit, extend.
 
-Lumenfall's additions are served too: `output.url` (a signed media URL that
-needs no API key), and `metadata` with the provider and the cost
-(`cost_estimate` while running, `cost` once completed).
+- `lumenfall` (the default): as Lumenfall's gateway serves it. Creates answer
+  202 (200 for an idempotent replay), the object echoes the `seconds` and `size`
+  asked for, and carries `output.url` (a signed media URL that needs no API key)
+  and `metadata` with the route and the cost (`cost_estimate` while running,
+  `cost` once completed). Seed 004 documents no `progress`, so none is sent.
+- `openai`: exactly the official OpenAPI subset: 200 on create, `progress`, the
+  four documented statuses only, and no fields the spec does not define (the
+  video is fetched from `/videos/{id}/content`).
 """
 
 from __future__ import annotations
@@ -14,15 +19,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from framecast.emulator import lumenfall, validation
+from framecast.emulator import lumenfall, models, timeline, validation
 from framecast.emulator.forms import Form, read_form
 from framecast.emulator.media import signed_path
 from framecast.emulator.store import JobStore, VideoRecord
 from framecast.emulator.webhooks import RETRY_DELAYS, WebhookSender, check_target
 from framecast.emulator.wire import ApiError, Request, Response
 
-_QUEUED_SHARE = 0.15  # the first 15% of a job's time is spent queued
-_FAILS_AT = 0.6  # failed and cancelled jobs end 60% of the way through
+DIALECTS = ("lumenfall", "openai")
+_EDIT_FIELDS = frozenset({"prompt", "video"})
+_EXTEND_FIELDS = frozenset({"prompt", "video", "seconds"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,41 +42,90 @@ class EmulatorConfig:
     nanogpt_status_shape: str = "nested"  # or "flat": the two documented /api/video/status shapes
     faults: str = ""  # a fault-injection SPEC (see faults.py)
     fault_seed: int = 0  # seeds the SPEC's %PERCENT draws
+    dialect: str = "lumenfall"  # or "openai": the official spec, strictly
+    timeline: str = "realistic"  # or "steady" (see timeline.py)
+    seed: int = 0  # seeds each job's timeline
+    failure_rate: float = 0.0  # the share of jobs that fail on their own
+    poll_hint: str | None = None  # off | fixed | honest; None: the dialect's own (see hint)
+
+    @property
+    def strict(self) -> bool:
+        return self.dialect == "openai"
+
+    @property
+    def hint(self) -> str:
+        # OpenAI's server sends openai-poll-after-ms (its SDK reads it); Lumenfall documents none.
+        return self.poll_hint or ("fixed" if self.strict else "off")
+
+
+def plan_of(record: VideoRecord) -> timeline.Plan:
+    if record.plan is None:
+        return timeline.steady(record.job_seconds, record.outcome)
+    return timeline.Plan.from_json(record.plan)
 
 
 def finishes_at(record: VideoRecord) -> float:
-    share = 1.0 if record.outcome == "completed" else _FAILS_AT
-    return record.created_at + record.job_seconds * share
+    return record.created_at + plan_of(record).ends
 
 
 def lifecycle(record: VideoRecord, now: float) -> tuple[str, int, float | None]:
     """(status, progress, finished_at) of a job at time `now`."""
-    duration = record.job_seconds
-    elapsed = now - record.created_at
-    if now >= finishes_at(record):
-        progress = 100 if record.outcome == "completed" else round(_FAILS_AT * 100)
-        return record.outcome, progress, finishes_at(record)
-    queued_for = duration * _QUEUED_SHARE
-    if elapsed < queued_for:
-        return "queued", 0, None
-    running = (elapsed - queued_for) / (duration - queued_for)
-    return "in_progress", min(99, max(1, int(running * 100))), None
+    plan = plan_of(record)
+    status, progress = plan.status(now - record.created_at, record.outcome)
+    finished = record.created_at + plan.ends if now - record.created_at >= plan.ends else None
+    return status, progress, finished
 
 
 class VideoApi:
     def __init__(
         self, store: JobStore, config: EmulatorConfig, clock: Callable[[], float] = time.time
     ) -> None:
+        if config.dialect not in DIALECTS:
+            raise ValueError(f"dialect must be one of {', '.join(DIALECTS)}")
+        if config.hint not in timeline.POLL_HINTS:
+            raise ValueError(f"poll hint must be one of {', '.join(timeline.POLL_HINTS)}")
         self.store = store
         self.config = config
         self.clock = clock
+        self.timeline = timeline.Timeline(config.timeline, config.seed, config.failure_rate)
         self.webhooks = WebhookSender(store.webhook_secret, config.webhook_retry_delays)
-        self._creating = threading.Lock()
+        self._creating = threading.RLock()  # held across a key's check and its jobs
+        self._drawn = 0  # jobs planned so far: the nth job of a seed gets the nth plan
 
     # -- views ---------------------------------------------------------------
 
-    def video_object(self, record: VideoRecord, request: Request) -> dict[str, Any]:
+    def video_object(
+        self, record: VideoRecord, request: Request, *, new: bool = False
+    ) -> dict[str, Any]:
+        """The video object; `new` answers a create, which is always queued (seed 000)."""
         status, progress, finished = lifecycle(record, self.clock())
+        if new:
+            status, progress, finished = "queued", 0, None
+        expires_at = None if finished is None else int(finished + record.expires_after)
+        error = None
+        if status == "failed":
+            error = {
+                "code": "generation_failed",
+                "message": "The emulator was asked to fail this job.",
+            }
+        view: dict[str, Any] = {
+            "id": record.id,
+            "object": "video",
+            "created_at": int(record.created_at),
+            "completed_at": None if finished is None else int(finished),
+            "expires_at": expires_at if status == "completed" else None,
+            "status": status,
+            "model": record.model,
+            "prompt": record.prompt,
+            "seconds": record.asked_seconds or str(record.seconds),
+            "size": record.asked_size or record.size,
+        }
+        if self.config.strict:
+            return view | {
+                "progress": progress,
+                "remixed_from_video_id": record.remixed_from,
+                "error": error,
+            }
         cost = (
             None
             if record.price_per_second is None
@@ -85,53 +140,33 @@ class VideoApi:
             "cost_currency": "USD",
         }
         output = None
-        error = None
-        expires_at = None
-        if status == "completed" and finished is not None:
-            expires_at = int(finished + record.expires_after)
+        if status == "completed" and expires_at is not None:
             metadata["cost"] = cost
             origin = self.config.media_base_url or request.origin
-            output = {
-                "url": origin + signed_path(self.store.signing_key, record.id, "video", expires_at)
-            }
+            path = signed_path(self.store.signing_key, record.id, "video", expires_at)
+            output = {"url": origin + path}
         elif status in ("failed", "cancelled"):
             metadata["cost"] = 0.0
-            if status == "failed":
-                error = {
-                    "code": "generation_failed",
-                    "message": "The emulator was asked to fail this job.",
-                }
         else:
             metadata["cost_estimate"] = cost
-        return {
-            "id": record.id,
-            "object": "video",
-            "created_at": int(record.created_at),
-            "completed_at": None if finished is None else int(finished),
-            "expires_at": expires_at,
-            "status": status,
-            "model": record.model,
-            "progress": progress,
-            "prompt": record.prompt,
-            "seconds": str(record.seconds),
-            "size": record.size,
-            "remixed_from_video_id": record.remixed_from,
-            "error": error,
-            "output": output,
-            "metadata": metadata,
-        }
+        if record.remixed_from is not None:
+            view["remixed_from_video_id"] = record.remixed_from
+        return view | {"output": output, "error": error, "metadata": metadata}
 
     def _poll_hint(self, record: VideoRecord) -> list[tuple[str, str]]:
-        status, _, _ = lifecycle(record, self.clock())
+        now = self.clock()
+        status, _, _ = lifecycle(record, now)
         if status not in ("queued", "in_progress"):
             return []
-        remaining = record.created_at + record.job_seconds - self.clock()
-        return [("openai-poll-after-ms", str(int(min(2000, max(100, remaining * 250)))))]
+        hint = timeline.poll_hint(self.config.hint, plan_of(record), now - record.created_at)
+        return [] if hint is None else [("openai-poll-after-ms", str(hint))]
 
-    def existing(self, video_id: str) -> VideoRecord:
+    def existing(self, video_id: str, *, missing: int = 404) -> VideoRecord:
         record = self.store.get(video_id)
-        if record is None:
-            raise ApiError(404, f"Video with id '{video_id}' not found.", code="video_not_found")
+        if record is None or record.extra.get("dialect") == "nanogpt":
+            raise ApiError(
+                missing, f"Video with id '{video_id}' not found.", code="video_not_found"
+            )
         return record
 
     # -- creating ------------------------------------------------------------
@@ -139,47 +174,56 @@ class VideoApi:
     def _record(
         self,
         form: Form,
-        prompt: str,
-        model_id: str,
-        seconds: int,
-        size: tuple[int, int],
+        made: validation.Create,
         price: float | None,
-        references: int = 0,
         remixed_from: str | None = None,
     ) -> VideoRecord:
-        outcome, job_seconds, fps = validation.emulator_controls(form)
-        extra = validation.passthrough(form)
+        outcomes = ("completed", "failed") if self.config.strict else validation.OUTCOMES
+        outcome, job_seconds, fps = validation.emulator_controls(form, outcomes=outcomes)
+        extra = {} if self.config.strict else validation.passthrough(form)
         metadata = form.fields.get("metadata")
-        if isinstance(metadata, dict):
+        if isinstance(metadata, dict) and not self.config.strict:
             extra["metadata"] = metadata
+        nominal = self.config.job_seconds if job_seconds is None else job_seconds
+        with self._creating:
+            index = self._drawn
+            self._drawn += 1
+        plan, outcome = self.timeline.draw(index, nominal, outcome, job_seconds is not None)
         record = VideoRecord(
             id=validation.new_id(),
             created_at=self.clock(),
-            model=model_id,
-            prompt=prompt,
-            seconds=seconds,
-            width=size[0],
-            height=size[1],
+            model=made.model_name,
+            prompt=made.prompt,
+            seconds=made.seconds,
+            width=made.size.width,
+            height=made.size.height,
             fps=str(fps),
-            job_seconds=self.config.job_seconds if job_seconds is None else job_seconds,
+            job_seconds=plan.ends,
             outcome=outcome,
             price_per_second=price,
             expires_after=self.config.expires_after,
-            references=references,
+            references=made.references,
             remixed_from=remixed_from,
             extra=extra,
+            asked_size=made.asked_size,
+            asked_seconds=made.asked_seconds,
+            plan=plan.to_json(),
         )
         self.store.add(record)
         return record
 
     def create(self, request: Request) -> Response:
         form = read_form(request)
-        prompt, model, seconds, size, references = validation.check_create(form)
+        if self.config.strict:
+            made = validation.check_openai(form)
+            record = self._record(form, made, made.model.price_at(made.size))
+            view = self.video_object(record, request, new=True)
+            return Response.json(200, view, self._poll_hint(record))
+        made = validation.check_lumenfall(form)
         n = lumenfall.count_of(form)
-        price = model.price_for(f"{size[0]}x{size[1]}")
-        per_second = None if price is None else price.per_second
+        price = made.model.price_at(made.size)
         if (request.arg("dryRun") or "").lower() in ("true", "1"):
-            return Response.json(200, lumenfall.dry_run(model, seconds, n, per_second))
+            return Response.json(200, lumenfall.dry_run(made.model, made.seconds, n, price))
         key = lumenfall.idempotency_key(form, request)
         url = form.fields.get("webhook_url")
         webhook = None if url is None else check_target(url)
@@ -188,11 +232,8 @@ class VideoApi:
             if known is not None:
                 # A repeated key answers 200 with the jobs it already created, as Lumenfall does.
                 replayed = [r for r in map(self.store.get, known) if r is not None]
-                return Response.json(200, self._created(replayed, request))
-            records = [
-                self._record(form, prompt, model.id, seconds, size, per_second, references)
-                for _ in range(n)
-            ]
+                return Response.json(200, self._created(replayed, request, new=False))
+            records = [self._record(form, made, price) for _ in range(n)]
             if key is not None:
                 self.store.remember(key, [r.id for r in records])
         if webhook is not None:
@@ -200,15 +241,15 @@ class VideoApi:
                 self._schedule_webhook(record, webhook, request)
         return Response.json(202, self._created(records, request), self._poll_hint(records[0]))
 
-    def _created(self, records: list[VideoRecord], request: Request) -> Any:
+    def _created(self, records: list[VideoRecord], request: Request, *, new: bool = True) -> Any:
         """One video object, or for n > 1 a list page of them."""
-        views = [self.video_object(r, request) for r in records]
+        views = [self.video_object(r, request, new=new) for r in records]
         return views[0] if len(views) == 1 else {"object": "list", "data": views}
 
     def _schedule_webhook(self, record: VideoRecord, url: str, request: Request) -> None:
         def event() -> dict[str, Any]:
             view = self.video_object(record, request)
-            data = {k: view[k] for k in ("id", "model", "status", "output", "error")}
+            data = {k: view.get(k) for k in ("id", "model", "status", "output", "error")}
             return {
                 "type": f"video.{view['status']}",
                 "data": {"object": "video.generation", **data},
@@ -219,8 +260,8 @@ class VideoApi:
     def webhook_secret(self, request: Request) -> Response:
         return Response.json(200, {"key": self.store.webhook_secret})
 
-    def _completed_source(self, video_id: str, action: str) -> VideoRecord:
-        source = self.existing(video_id)
+    def _completed_source(self, video_id: str, action: str, missing: int = 404) -> VideoRecord:
+        source = self.existing(video_id, missing=missing)
         status, _, _ = lifecycle(source, self.clock())
         if status != "completed":
             raise ApiError(
@@ -239,82 +280,91 @@ class VideoApi:
         seconds: int,
         remixed_from: str | None,
     ) -> Response:
-        record = self._record(
-            form,
-            prompt,
-            source.model,
-            seconds,
-            (source.width, source.height),
-            source.price_per_second,
-            remixed_from=remixed_from,
+        model = models.find(source.model) or models.lumenfall_models()[validation.DEFAULT_MODEL]
+        size = model.size(source.size) or model.default
+        made = validation.Create(
+            prompt, model, source.model, size, seconds, size.text, str(seconds), 0
         )
-        return Response.json(202, self.video_object(record, request))
+        record = self._record(form, made, source.price_per_second, remixed_from)
+        status = 200 if self.config.strict else 202
+        view = self.video_object(record, request, new=True)
+        return Response.json(status, view, self._poll_hint(record))
 
     def remix(self, request: Request, video_id: str) -> Response:
         form = read_form(request)
+        if self.config.strict:
+            validation.reject_unknown(form, frozenset({"prompt"}))
+        prompt = validation.prompt_of(form)
         source = self._completed_source(video_id, "remix")
-        return self._derive(
-            request, source, validation.prompt_of(form), form, source.seconds, source.id
-        )
+        return self._derive(request, source, prompt, form, source.seconds, source.id)
 
     def _source_of(self, form: Form, action: str) -> VideoRecord:
+        # The spec documents no 404 here: an unknown source video is a 400 in the strict dialect.
+        missing = 400 if self.config.strict else 404
         ref = form.fields.get("video")
-        if isinstance(ref, str) and ref.lstrip().startswith("{"):
+        if isinstance(ref, str):
             ref = _json_object(ref, "video")
-        if isinstance(ref, dict) and isinstance(ref.get("id"), str):
-            return self._completed_source(ref["id"], action)
-        if form.uploads.get("video"):
+        if isinstance(ref, dict):
+            if set(ref) != {"id"} or not isinstance(ref["id"], str) or not ref["id"]:
+                raise validation.invalid("video", "'video' must be an object with a string 'id'.")
+            return self._completed_source(ref["id"], action, missing)
+        if ref is None and form.uploads.get("video"):
             # An uploaded clip: the emulator renders its answer at the default shape.
-            model = validation.model_of(Form())
-            dims = validation.size_of(Form(), model)
+            model = models.lumenfall_models()[validation.DEFAULT_MODEL]
             return VideoRecord(
                 id="upload",
                 created_at=self.clock(),
                 model=model.id,
                 prompt="",
-                seconds=validation.default_seconds(model),
-                width=dims[0],
-                height=dims[1],
+                seconds=model.default_seconds,
+                width=model.default.width,
+                height=model.default.height,
                 fps="24",
                 job_seconds=0,
                 outcome="completed",
-                price_per_second=model.prices[0].per_second if model.prices else None,
+                price_per_second=model.price,
                 expires_after=self.config.expires_after,
             )
-        raise ApiError(
-            400,
+        if ref is not None:
+            raise validation.invalid(
+                "video", "'video' must be a file or {\"id\": ...}.", "invalid_type"
+            )
+        raise validation.invalid(
+            "video",
             "Missing required parameter: 'video' (an upload or {\"id\": ...}).",
-            param="video",
-            code="missing_required_parameter",
+            "missing_required_parameter",
         )
 
     def edit(self, request: Request) -> Response:
         form = read_form(request)
+        if self.config.strict:
+            validation.reject_unknown(form, _EDIT_FIELDS)
         prompt = validation.prompt_of(form)
         source = self._source_of(form, "edit")
         return self._derive(request, source, prompt, form, source.seconds, None)
 
     def extend(self, request: Request) -> Response:
         form = read_form(request)
+        if self.config.strict:
+            validation.reject_unknown(form, _EXTEND_FIELDS)
         prompt = validation.prompt_of(form)
-        source = self._source_of(form, "extend")
         if "seconds" not in form.fields:
-            raise ApiError(
-                400,
-                "Missing required parameter: 'seconds'.",
-                param="seconds",
-                code="missing_required_parameter",
+            raise validation.invalid(
+                "seconds", "Missing required parameter: 'seconds'.", "missing_required_parameter"
             )
-        extra = validation.integer(form.fields["seconds"], "seconds")
-        if extra not in (4, 8, 12, 16, 20):
-            raise ApiError(
-                400,
-                f"Invalid value: '{extra}'. Supported values are: '4', '8', '12', '16' and '20'.",
-                param="seconds",
-                code="invalid_value",
-            )
+        if self.config.strict:
+            added = validation.openai_seconds(form) or 0
+        else:
+            added = validation.integer(form.fields["seconds"], "seconds")
+            lengths = models.lumenfall_models()["sora-2"].extension_seconds
+            if added not in lengths:
+                values = ", ".join(f"'{s}'" for s in lengths)
+                raise validation.invalid(
+                    "seconds", f"Invalid value: '{added}'. Supported values are: {values}."
+                )
+        source = self._source_of(form, "extend")
         # The extended video's `seconds` is the stitched total.
-        return self._derive(request, source, prompt, form, source.seconds + extra, None)
+        return self._derive(request, source, prompt, form, source.seconds + added, None)
 
     # -- reading -------------------------------------------------------------
 
@@ -328,28 +378,18 @@ class VideoApi:
         return Response.json(200, {"id": video_id, "object": "video.deleted", "deleted": True})
 
     def list(self, request: Request) -> Response:
-        order = request.arg("order") or "desc"
+        order = request.arg("order", "desc")
         if order not in ("asc", "desc"):
-            raise ApiError(
-                400, "'order' must be 'asc' or 'desc'.", param="order", code="invalid_value"
-            )
-        raw_limit = request.arg("limit") or "20"
+            raise validation.invalid("order", "'order' must be 'asc' or 'desc'.")
+        raw_limit = request.arg("limit", "20")
         if not raw_limit.isdigit() or not 0 <= int(raw_limit) <= 100:
-            raise ApiError(
-                400,
-                "'limit' must be an integer between 0 and 100.",
-                param="limit",
-                code="invalid_value",
-            )
+            raise validation.invalid("limit", "'limit' must be an integer between 0 and 100.")
         after = request.arg("after")
         if after is not None and self.store.get(after) is None:
-            raise ApiError(
-                400,
-                f"No video found with id '{after}' to page after.",
-                param="after",
-                code="invalid_value",
-            )
-        records, has_more = self.store.page(after, int(raw_limit), order == "desc")
+            raise validation.invalid("after", f"No video found with id '{after}' to page after.")
+        records, has_more = self.store.page(
+            after, int(raw_limit), order == "desc", videos_only=True
+        )
         data = [self.video_object(r, request) for r in records]
         return Response.json(
             200,
@@ -367,6 +407,4 @@ def _json_object(text: str, param: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError:
-        raise ApiError(
-            400, f"'{param}' is not valid JSON.", param=param, code="invalid_value"
-        ) from None
+        raise validation.invalid(param, f"'{param}' is not valid JSON.") from None

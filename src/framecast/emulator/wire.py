@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, overload
 from urllib.parse import parse_qs, urlsplit
 
 
@@ -36,9 +36,23 @@ class Request:
             origin=origin,
         )
 
-    def arg(self, name: str) -> str | None:
+    @overload
+    def arg(self, name: str) -> str | None: ...
+    @overload
+    def arg(self, name: str, default: str) -> str: ...
+    def arg(self, name: str, default: str | None = None) -> str | None:
+        """A query parameter; present but empty (`?limit=`) is refused, not taken as absent."""
         values = self.query.get(name)
-        return values[-1] if values else None
+        if not values:
+            return default
+        if values[-1] == "":
+            raise ApiError(
+                400,
+                f"Invalid value for '{name}': it must not be empty.",
+                param=name,
+                code="invalid_value",
+            )
+        return values[-1]
 
 
 @dataclass(slots=True)

@@ -135,6 +135,8 @@ def video_job(
     error = data.get("error")
     seconds = number(data.get("seconds"))
     progress = number(data.get("progress"))
+    if progress is None and status is JobStatus.COMPLETED:
+        progress = 100  # Lumenfall sends no progress at all; a finished job is all done
     hint = number(poll_after_ms)
     return Job(
         id=job_id,

@@ -1,4 +1,8 @@
-"""PNG stills (thumbnail, spritesheet) of the emulator's picture, standard library only."""
+"""Stills (thumbnail, spritesheet) of the emulator's picture, standard library only.
+
+The OpenAI spec serves both as `image/webp`, so that is what they are encoded as;
+the PNG writer stays for the emulator's own tests of its picture.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import zlib
 from collections.abc import Iterable
 
 from framecast.emulator.pattern import MacroblockColours
+from framecast.emulator.webp import encode_webp
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
@@ -28,7 +33,7 @@ def encode_png(width: int, height: int, rgb_rows: Iterable[bytes]) -> bytes:
 
 
 def render_thumbnail(prompt: str, width: int, height: int) -> bytes:
-    return encode_png(width, height, MacroblockColours(prompt).rgb_rows(width, height))
+    return encode_webp(width, height, MacroblockColours(prompt).rgb_rows(width, height))
 
 
 def render_spritesheet(prompt: str, width: int, height: int, frames: int) -> bytes:
@@ -38,4 +43,4 @@ def render_spritesheet(prompt: str, width: int, height: int, frames: int) -> byt
     # The clip is a still, so every cell is the same reduced frame.
     cell_rows = list(MacroblockColours(prompt).rgb_rows(width, height, step))
     cell_w, cell_h = len(cell_rows[0]) // 3, len(cell_rows)
-    return encode_png(cell_w * cells, cell_h, (row * cells for row in cell_rows))
+    return encode_webp(cell_w * cells, cell_h, [row * cells for row in cell_rows])
