@@ -77,6 +77,8 @@ class AssetApi:
                 param="name",
                 code="invalid_value",
             )
+        for upload in form.uploads.get("video", []):
+            validation.check_video_upload(upload)
         if not form.uploads.get("video"):
             raise ApiError(
                 400,

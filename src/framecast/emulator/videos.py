@@ -27,8 +27,6 @@ from framecast.emulator.webhooks import RETRY_DELAYS, WebhookSender, check_targe
 from framecast.emulator.wire import ApiError, Request, Response
 
 DIALECTS = ("lumenfall", "openai")
-_EDIT_FIELDS = frozenset({"prompt", "video"})
-_EXTEND_FIELDS = frozenset({"prompt", "video", "seconds"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,10 +290,8 @@ class VideoApi:
 
     def remix(self, request: Request, video_id: str) -> Response:
         form = read_form(request)
-        if self.config.strict:
-            validation.reject_unknown(form, frozenset({"prompt"}))
-        prompt = validation.prompt_of(form)
         source = self._completed_source(video_id, "remix")
+        prompt = validation.prompt_of(form)
         return self._derive(request, source, prompt, form, source.seconds, source.id)
 
     def _source_of(self, form: Form, action: str) -> VideoRecord:
@@ -309,6 +305,8 @@ class VideoApi:
                 raise validation.invalid("video", "'video' must be an object with a string 'id'.")
             return self._completed_source(ref["id"], action, missing)
         if ref is None and form.uploads.get("video"):
+            for upload in form.uploads["video"]:
+                validation.check_video_upload(upload)
             # An uploaded clip: the emulator renders its answer at the default shape.
             model = models.lumenfall_models()[validation.DEFAULT_MODEL]
             return VideoRecord(
@@ -337,16 +335,12 @@ class VideoApi:
 
     def edit(self, request: Request) -> Response:
         form = read_form(request)
-        if self.config.strict:
-            validation.reject_unknown(form, _EDIT_FIELDS)
         prompt = validation.prompt_of(form)
         source = self._source_of(form, "edit")
         return self._derive(request, source, prompt, form, source.seconds, None)
 
     def extend(self, request: Request) -> Response:
         form = read_form(request)
-        if self.config.strict:
-            validation.reject_unknown(form, _EXTEND_FIELDS)
         prompt = validation.prompt_of(form)
         if "seconds" not in form.fields:
             raise validation.invalid(
