@@ -1,0 +1,100 @@
+"""The emulator's own knowledge against framecast's client catalog, and its independence.
+
+The emulator's model tables (framecast/emulator/models.py) are written from the
+published pages, apart from the client's catalog (framecast/data/models.toml), so
+that a test of the client against the emulator can fail when the client is wrong.
+This test lists every difference between the two; the expected ones are named
+below with their reason, so any new disagreement fails here and must be looked at.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from framecast import catalog
+from framecast.emulator import models
+
+EMULATOR = Path(__file__).parents[1] / "src" / "framecast" / "emulator"
+FORBIDDEN = ("framecast.normalise", "framecast.errors", "framecast.catalog", "framecast.providers")
+# Known, understood differences.
+EXPECTED = {
+    # The client prices Kling with and without audio (a reseller's two rates); the
+    # emulator's Kling makes silent clips at the lower rate.
+    "kling-v3: audio: client True, emulator False",
+    "kling-v3-pro: audio: client True, emulator False",
+}
+
+
+def differences() -> list[str]:
+    found = []
+    client = catalog.models()
+    emulator = models.lumenfall_models()
+    for name in sorted(set(client) | set(emulator)):
+        ours, theirs = client.get(name), emulator.get(name)
+        if ours is None or theirs is None:
+            side = "emulator" if ours is None else "client catalog"
+            found.append(f"{name}: only in the {side}")
+            continue
+        pairs: dict[str, tuple[object, object]] = {
+            "durations": (tuple(ours.durations), theirs.durations),
+            "default seconds": (ours.default_seconds, theirs.default_seconds),
+            "sizes": (sorted(o.size for o in ours.sizes), sorted(s.text for s in theirs.sizes)),
+            "default size": (ours.default_size, theirs.default_size),
+            "takes images": ("i2v" in ours.modes, "image" in theirs.inputs),
+            "takes videos": ("v2v" in ours.modes, "video" in theirs.inputs),
+            "max references": (ours.max_references, theirs.max_references),
+            "audio": (ours.audio is not None, theirs.audio),
+        }
+        for size in theirs.sizes:
+            price = ours.price_for(size.text)
+            client_price = None if price is None else round(price.per_second, 6)
+            pairs[f"price at {size.text}"] = (client_price, round(theirs.price_at(size), 6))
+        for option in ours.sizes:
+            label = theirs.size(option.size)
+            if label is not None:
+                pairs[f"label of {option.size}"] = (
+                    (option.aspect_ratio, option.resolution),
+                    (label.ratio, label.tier),
+                )
+        for what, (mine, its) in pairs.items():
+            if mine != its:
+                found.append(f"{name}: {what}: client {mine!r}, emulator {its!r}")
+    return found
+
+
+def test_the_emulator_and_the_client_catalog_differ_only_as_documented() -> None:
+    assert set(differences()) == EXPECTED
+
+
+def test_a_change_to_either_side_is_seen(monkeypatch) -> None:
+    real = models.lumenfall_models()
+    sora = real["sora-2"]
+    changed = {**real, "sora-2": type(sora)(**{**_fields(sora), "durations": (4, 8, 12)})}
+    monkeypatch.setattr(models, "lumenfall_models", lambda: changed)
+    assert "sora-2: durations: client (4, 8, 12, 16, 20), emulator (4, 8, 12)" in differences()
+
+
+def _fields(model: models.Model) -> dict[str, object]:
+    return {name: getattr(model, name) for name in model.__dataclass_fields__}
+
+
+def test_no_emulator_module_imports_the_client() -> None:
+    offenders = []
+    for path in sorted(EMULATOR.glob("*.py")):
+        tree = ast.parse(path.read_text(), filename=str(path))
+        for node in ast.walk(tree):
+            names: list[str] = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            for name in names:
+                if name.startswith(FORBIDDEN) or (
+                    name.startswith("framecast")
+                    and not name.startswith("framecast.emulator")
+                    and name != "framecast"
+                ):
+                    offenders.append(f"{path.name}: {name}")
+    assert offenders == []
+    assert len(list(EMULATOR.glob("*.py"))) > 10  # the glob found the package
