@@ -267,7 +267,9 @@ def test_remix_edit_extend_and_characters(api: httpx.Client) -> None:
         "/videos/extensions", json={"prompt": "more", "seconds": "4", "video": {"id": source}}
     ).json()
     character = api.post(
-        "/videos/characters", data={"name": "Ada"}, files={"video": ("c.mp4", b"....", "video/mp4")}
+        "/videos/characters",
+        data={"name": "Ada"},
+        files={"video": ("c.mp4", b"\0\0\0\x10ftypisom\0\0\0\0", "video/mp4")},
     )
 
     assert remix["remixed_from_video_id"] == source and remix["size"] == "1280x720"

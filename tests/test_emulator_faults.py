@@ -296,13 +296,13 @@ def test_nanogpt_gets_its_own_error_envelope(served: Served, client: httpx.Clien
     served.app.inject("create:429=1,status:503=4")
     answer = client.post("/api/generate-video", json=NANO_CREATE)
     assert answer.status_code == 429
-    assert answer.json()["error"] == 429 and answer.json()["message"]
+    assert answer.json()["error"]["type"] == "RATE_LIMITED" and answer.json()["error"]["message"]
     assert answer.headers["retry-after"] == "1"
     run = client.post("/api/generate-video", json=NANO_CREATE).json()["runId"]
     polled = client.get("/api/video/status", params={"requestId": run})
     assert polled.status_code == 503
     assert polled.headers["retry-after"] == "4"
-    assert polled.json()["error"] == 503
+    assert polled.json()["error"]["type"] == "SERVICE_UNAVAILABLE"
     assert served.app.jobs_created() == 1
 
 
@@ -483,7 +483,7 @@ def test_a_bad_header_is_a_400_in_the_dialect(client: httpx.Client) -> None:
     assert answer.status_code == 400
     assert "unknown fault 'teapot'" in answer.json()["error"]["message"]
     nano = client.get("/api/generate-video/recover", headers={"X-Emulator-Faults": "x:1"})
-    assert nano.status_code == 400 and nano.json()["error"] == 400
+    assert nano.status_code == 400 and nano.json()["error"]["type"] == "INVALID_REQUEST"
 
 
 # -- the command line ------------------------------------------------------------------

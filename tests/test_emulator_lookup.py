@@ -276,7 +276,7 @@ def test_recover_limits(client: httpx.Client) -> None:
     for bad in ("0", "-1", "many"):
         answer = client.get("/api/generate-video/recover", params={"limit": bad})
         assert answer.status_code == 400
-        assert answer.json()["error"] == 400
+        assert answer.json()["error"]["type"] == "INVALID_REQUEST"
 
 
 def test_recover_needs_a_key(client: httpx.Client) -> None:

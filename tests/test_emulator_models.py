@@ -13,7 +13,7 @@ import ast
 from pathlib import Path
 
 from framecast import catalog
-from framecast.emulator import models
+from framecast.emulator import models, nanogpt_models
 
 EMULATOR = Path(__file__).parents[1] / "src" / "framecast" / "emulator"
 FORBIDDEN = ("framecast.normalise", "framecast.errors", "framecast.catalog", "framecast.providers")
@@ -65,6 +65,41 @@ def differences() -> list[str]:
 
 def test_the_emulator_and_the_client_catalog_differ_only_as_documented() -> None:
     assert set(differences()) == EXPECTED
+
+
+# NanoGPT names most models its own way, and its Sora takes only "4", "8" and "12"
+# (seed 003), where the client catalog allows Lumenfall's 16 and 20.
+NANOGPT_EXPECTED = {
+    "only in NanoGPT's table: bytedance-seedance-v1.5-pro-extend, kling-lipsync-t2v, "
+    "kling-v21-standard, kling-video-v2, midjourney-video, runwayml-gen4-aleph, "
+    "seedance-lite-video, seedance-video, veo2-video, veo3-1-extend, veo3-1-fast-extend, "
+    "veo3-1-video, veo3-fast-video, veo3-video, wan-wavespeed-22-spicy-extend, "
+    "wan-wavespeed-25-extend, wan-wavespeed-26",
+    "sora-2: durations: client (4, 8, 12, 16, 20), NanoGPT (4, 8, 12)",
+    "sora-2-pro: durations: client (4, 8, 12, 16, 20), NanoGPT (4, 8, 12)",
+    # NanoGPT's price is at its default 720p; the client's is xAI's 480p rate.
+    "grok-imagine-video: price: client 0.05, NanoGPT 0.07",
+}
+
+
+def nanogpt_differences() -> list[str]:
+    client = catalog.models()
+    table = nanogpt_models.nanogpt_models()
+    found = ["only in NanoGPT's table: " + ", ".join(sorted(set(table) - set(client)))]
+    for name in sorted(set(table) & set(client)):
+        ours, theirs = client[name], table[name]
+        if tuple(ours.durations) != theirs.durations:
+            found.append(
+                f"{name}: durations: client {tuple(ours.durations)}, NanoGPT {theirs.durations}"
+            )
+        price = ours.prices[0].per_second if ours.prices else None
+        if price != theirs.price:
+            found.append(f"{name}: price: client {price}, NanoGPT {theirs.price}")
+    return found
+
+
+def test_nanogpts_table_and_the_client_catalog_differ_only_as_documented() -> None:
+    assert set(nanogpt_differences()) == NANOGPT_EXPECTED
 
 
 def test_a_change_to_either_side_is_seen(monkeypatch) -> None:
