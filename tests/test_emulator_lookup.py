@@ -33,6 +33,7 @@ ITEM_KEYS = {
     "error_code",
     "error_message",
     "estimated",
+    "key_id",
 }
 
 
@@ -187,6 +188,41 @@ def test_a_create_whose_answer_was_lost_still_shows(served: Served, client: http
     with pytest.raises(httpx.TransportError):
         client.post("/v1/videos", json=CREATE)
     assert len(history(client)["data"]) == 1
+
+
+def test_key_id_filter_names_the_key_never_its_secret(served: Served) -> None:
+    keys = ("lmnfl_key_a.secret-aaa", "lmnfl_key_b.secret-bbb")
+    for key in keys:
+        with httpx.Client(base_url=served.origin, headers={"Authorization": f"Bearer {key}"}) as c:
+            assert c.post("/v1/videos", json=CREATE).status_code == 202
+    with httpx.Client(base_url=served.origin, headers=AUTH) as client:
+        only_a = history(client, key_id="key_a")["data"]
+        everything = client.get("/v1/requests").text
+    assert [item["key_id"] for item in only_a] == ["key_a"]
+    assert "secret-aaa" not in everything and "secret-bbb" not in everything
+
+
+def test_summary_counts_and_totals_every_match(client: httpx.Client) -> None:
+    for seconds in ("4", "8"):
+        client.post("/v1/videos", json={**CREATE, "seconds": seconds})
+    page = history(client, limit=1, summary="true")
+    assert len(page["data"]) == 1 and page["has_more"] is True
+    assert page["summary"]["count"] == 2
+    assert page["summary"]["total_cost"] == pytest.approx(1.2)  # 12 s of sora-2 at $0.10
+    assert "summary" not in history(client)
+    assert client.get("/v1/requests", params={"summary": "yes"}).status_code == 400
+
+
+def test_a_request_whose_job_failed_becomes_an_upstream_failure(client: httpx.Client) -> None:
+    created = client.post("/v1/videos", json={**CREATE, "emulator_outcome": "failed"}).json()
+    for _ in range(400):
+        if client.get(f"/v1/videos/{created['id']}").json()["status"] == "failed":
+            break
+        time.sleep(0.01)
+    failures = history(client, status="upstream_failure")["data"]
+    assert len(failures) == 1
+    assert (failures[0]["cost"], failures[0]["error_code"]) == (0.0, "UPSTREAM_ERROR")
+    assert history(client, status="completed")["data"] == []
 
 
 def test_nanogpt_runs_are_not_in_lumenfall_history(client: httpx.Client) -> None:

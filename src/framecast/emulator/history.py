@@ -1,14 +1,18 @@
 """Lumenfall's native request history and balance, under /v1 only (not /openai/v1).
 
-- GET /v1/requests?limit=&created_after=&created_before=&status=: newest first,
-  `{"object": "list", "data": [item...], "has_more": bool}`.
+- GET /v1/requests?limit=&created_after=&created_before=&key_id=&status=&summary=:
+  newest first, `{"object": "list", "data": [item...], "has_more": bool}`, plus
+  `summary: {count, total_cost, currency}` over every match with `summary=true`
+  (the filters Lumenfall's agent skill documents; the summary's shape is a choice).
 - GET /v1/requests/{request_id}: the item itself.
 - GET /v1/balance: `{"object": "balance", "billing_type": "prepaid",
   "available": {"amount": <dollars>, "currency": "usd"}}`.
 
 Every video create (and remix, edit, extension) through either OpenAI prefix is
-recorded: `completed` once accepted, `rejected` with its error for a 4xx, and dry
-runs as `estimated` with the estimate as their cost. Like the real items, they do
+recorded: `completed` once accepted, `upstream_failure` (or `cancelled`) once all
+its jobs have failed (or were cancelled), `rejected` with its error for a 4xx, and
+dry runs as `estimated` with the estimate as their cost. Items name the key's id
+(`lmnfl_<key_id>.<secret>`), never the key. Like the real items, they do
 not name the video the request made: a client that lost a create's answer can
 learn that the request landed, not which job it started.
 """
@@ -71,6 +75,34 @@ def _requested_model(request: Request) -> str | None:
     except ApiError:
         return None
     return name if isinstance(name, str) else None
+
+
+def _key_id(request: Request) -> str | None:
+    """The key's id, from a `lmnfl_<key_id>.<secret>` key; the secret is never kept."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.startswith("lmnfl_") or "." not in token:
+        return None
+    return token.removeprefix("lmnfl_").split(".", 1)[0] or None
+
+
+def _settled(entry: dict[str, Any], now: float) -> dict[str, Any]:
+    """The item as of `now`: an accepted request whose jobs all failed upstream, or were
+    cancelled, ends as `upstream_failure` or `cancelled`, and costs nothing."""
+    item = dict(entry["item"])
+    jobs = entry["jobs"]
+    if item["status"] != "completed" or not jobs or any(f > now for f, _, _ in jobs):
+        return item
+    outcomes = {outcome for _, outcome, _ in jobs}
+    if outcomes == {"failed"}:
+        item.update(
+            status="upstream_failure",
+            cost=0.0,
+            error_code="UPSTREAM_ERROR",
+            error_message="The provider failed to generate the video.",
+        )
+    elif outcomes == {"cancelled"}:
+        item.update(status="cancelled", cost=0.0)
+    return item
 
 
 class RequestHistory:
@@ -141,6 +173,7 @@ class RequestHistory:
             "error_code": None if error is None else error.code,
             "error_message": None if error is None else error.message,
             "estimated": estimated,
+            "key_id": _key_id(request),
         }
         entry = {"item": item, "created": started, "jobs": jobs or []}
         self.store.add_request(str(item["id"]), entry)
@@ -162,29 +195,49 @@ class RequestHistory:
                 param="status",
                 code="invalid_value",
             )
+        key_id = request.arg("key_id")
+        summary = request.arg("summary", "false")
+        if summary not in ("true", "false"):
+            raise ApiError(
+                400, "'summary' must be true or false.", param="summary", code="invalid_value"
+            )
         after = request.arg("created_after")
         before = request.arg("created_before")
         low = None if after is None else _instant(after, "created_after")
         high = None if before is None else _instant(before, "created_before")
         # A half-open window, [created_after, created_before), so adjacent windows never overlap.
-        matching = [
-            entry["item"]
-            for entry in self.store.requests()
-            if (low is None or entry["created"] >= low)
-            and (high is None or entry["created"] < high)
-            and (status is None or entry["item"]["status"] == status)
-        ]
+        now = self.videos.clock()
+        matching = []
+        for entry in self.store.requests():
+            created = entry["created"]
+            if (low is not None and created < low) or (high is not None and created >= high):
+                continue
+            if key_id is not None and entry["item"].get("key_id") != key_id:
+                continue
+            item = _settled(entry, now)
+            if status is None or item["status"] == status:
+                matching.append(item)
         limit = int(raw_limit)
-        return Response.json(
-            200,
-            {"object": "list", "data": matching[:limit], "has_more": len(matching) > limit},
-        )
+        page: dict[str, Any] = {
+            "object": "list",
+            "data": matching[:limit],
+            "has_more": len(matching) > limit,
+        }
+        if summary == "true":
+            # "aggregate cost and count" (Lumenfall's skill); over every match, not one page.
+            costs = [item["cost"] for item in matching if item["cost"] is not None]
+            page["summary"] = {
+                "count": len(matching),
+                "total_cost": round(sum(costs), 6),
+                "currency": "usd",
+            }
+        return Response.json(200, page)
 
     def get(self, request: Request, request_id: str) -> Response:
         entry = self.store.get_request(request_id)
         if entry is None:
             raise ApiError(404, f"Request '{request_id}' not found.", code="request_not_found")
-        return Response.json(200, entry["item"])
+        return Response.json(200, _settled(entry, self.videos.clock()))
 
     def balance(self, request: Request) -> Response:
         now = self.videos.clock()
