@@ -45,11 +45,8 @@ class Route:
     pattern: re.Pattern[str]
     handler: Handler
     prefixes: tuple[str, ...]  # () : served at the root, with no API key
-
-    @property
-    def literal(self) -> bool:
-        """A fixed path (`/videos/characters`), which wins over any id pattern it also fits."""
-        return _GROUP.search(self.pattern.pattern) is None
+    # A fixed path (`/videos/characters`), which wins over any id pattern it also fits.
+    literal: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +118,10 @@ class EmulatorApp:
                 ("GET", r"/requests/(?P<request_id>[^/]+)", history.get, LUMENFALL),
                 ("GET", r"/balance", history.balance, LUMENFALL),
             ]
-        return [Route(m, re.compile(p), h, prefixes) for m, p, h, prefixes in table]
+        return [
+            Route(m, re.compile(p), h, prefixes, _GROUP.search(p) is None)
+            for m, p, h, prefixes in table
+        ]
 
     def close(self) -> None:
         self.store.close()

@@ -23,7 +23,7 @@ Sources (see ../shared/reference/apis.md for each one's address and date):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 
 
@@ -56,7 +56,6 @@ class Model:
     max_references: int = 1
     audio: bool = False
     snapshots: tuple[str, ...] = ()  # dated names that resolve to this model
-    extension_seconds: tuple[int, ...] = ()  # segment lengths /videos/extensions takes
 
     def size(self, text: str) -> Size | None:
         return next((s for s in self.sizes if s.text == text), None)
@@ -77,6 +76,8 @@ def _pair(short: int, long: int, tier: str, price: float | None = None) -> tuple
 
 
 _SORA_LENGTHS = (4, 8, 12, 16, 20)
+# The segment lengths /videos/extensions takes (OpenAI's extension docstring: 4 to 20).
+EXTENSION_SECONDS = _SORA_LENGTHS
 _GROK_SIZES = (
     Size(768, 1365, "9:16", "1K"),
     Size(836, 1254, "2:3", "1K"),
@@ -138,7 +139,6 @@ def lumenfall_models() -> dict[str, Model]:
             "720x1280",
             0.10,
             snapshots=("sora-2-2025-10-06", "sora-2-2025-12-08"),
-            extension_seconds=_SORA_LENGTHS,
         ),
         Model(
             "sora-2-pro",
@@ -151,7 +151,6 @@ def lumenfall_models() -> dict[str, Model]:
             "720x1280",
             0.30,
             snapshots=("sora-2-pro-2025-10-06",),
-            extension_seconds=_SORA_LENGTHS,
         ),
         Model(
             "grok-imagine-video",
@@ -197,9 +196,6 @@ class OpenAIModels:
     )
     seconds: tuple[str, ...] = ("4", "8", "12")
     sizes: tuple[str, ...] = ("720x1280", "1280x720", "1024x1792", "1792x1024")
-    variants: tuple[str, ...] = ("video", "thumbnail", "spritesheet")
-    # sora-2 makes only the 720p pair; the larger two are sora-2-pro's.
-    pro_only: frozenset[str] = field(default_factory=lambda: frozenset({"1024x1792", "1792x1024"}))
 
 
 OPENAI = OpenAIModels()

@@ -152,11 +152,12 @@ class VideoApi:
         return view | {"output": output, "error": error, "metadata": metadata}
 
     def _poll_hint(self, record: VideoRecord) -> list[tuple[str, str]]:
-        now = self.clock()
-        status, _, _ = lifecycle(record, now)
+        plan = plan_of(record)
+        elapsed = self.clock() - record.created_at
+        status, _ = plan.status(elapsed, record.outcome)
         if status not in ("queued", "in_progress"):
             return []
-        hint = timeline.poll_hint(self.config.hint, plan_of(record), now - record.created_at)
+        hint = timeline.poll_hint(self.config.hint, plan, elapsed)
         return [] if hint is None else [("openai-poll-after-ms", str(hint))]
 
     def existing(self, video_id: str, *, missing: int = 404) -> VideoRecord:
@@ -350,7 +351,7 @@ class VideoApi:
             added = validation.openai_seconds(form) or 0
         else:
             added = validation.integer(form.fields["seconds"], "seconds")
-            lengths = models.lumenfall_models()["sora-2"].extension_seconds
+            lengths = models.EXTENSION_SECONDS
             if added not in lengths:
                 values = ", ".join(f"'{s}'" for s in lengths)
                 raise validation.invalid(
