@@ -139,6 +139,7 @@ def emulator(
     err.print(
         f"framecast emulator ({dialect} dialect) on {server.origin}{also}; Ctrl-C stops it.",
         markup=False,
+        soft_wrap=True,  # one line even when stderr is a file, so the URLs stay whole
     )
 
     def stop(signum: int, frame: object) -> None:
