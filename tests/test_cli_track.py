@@ -236,7 +236,7 @@ def test_unknown_id_at_the_provider_is_rejected(served_env: Served) -> None:
     result = invoke("status", "video_doesnotexist")
 
     assert result.exit_code == 4
-    assert "video_not_found" in result.stderr
+    assert "HTTP 404 NOT_FOUND" in result.stderr
 
 
 def test_unknown_status_value_does_not_crash(

@@ -62,25 +62,25 @@ def test_lifecycle_queued_in_progress_completed(api: httpx.Client) -> None:
     )
 
 
-def test_validation_errors_use_the_openai_envelope(api: httpx.Client) -> None:
+def test_validation_errors_use_lumenfalls_envelope_and_codes(api: httpx.Client) -> None:
     cases = [
-        ({"seconds": 4}, 400, "prompt", "missing_required_parameter"),
-        ({"prompt": "x", "seconds": "five"}, 400, "seconds", "invalid_value"),
-        ({"prompt": "x", "size": "big"}, 400, "size", "invalid_value"),
-        ({"prompt": "x", "model": "nope"}, 404, "model", "model_not_found"),
-        ({"prompt": "x", "n": 9}, 400, "n", "invalid_value"),
-        ({"prompt": "x", "negative_prompt": "y" * 5001}, 400, "negative_prompt", "invalid_value"),
+        ({"seconds": 4}, 400, "prompt", "INVALID_REQUEST"),
+        ({"prompt": "x", "seconds": "five"}, 400, "seconds", "INVALID_REQUEST"),
+        ({"prompt": "x", "size": "big"}, 400, "size", "INVALID_REQUEST"),
+        ({"prompt": "x", "model": "nope"}, 404, "model", "MODEL_NOT_FOUND"),
+        ({"prompt": "x", "n": 9}, 400, "n", "INVALID_REQUEST"),
+        ({"prompt": "x", "negative_prompt": "y" * 5001}, 400, "negative_prompt", "INVALID_REQUEST"),
         (
             {"prompt": "x", "input_reference": {"image_url": "ftp://nope"}},
             400,
             "input_reference",
-            "invalid_value",
+            "INVALID_REQUEST",
         ),
         (
             {"prompt": "x", "input_video": "https://example.invalid/v.mp4"},
             400,
             "input_video",
-            "invalid_value",
+            "INVALID_REQUEST",
         ),
     ]
     for body, status, param, code in cases:
@@ -187,14 +187,14 @@ def test_delete_and_not_found(api: httpx.Client) -> None:
     assert deleted.json() == {"id": video_id, "object": "video.deleted", "deleted": True}
     gone = api.get(f"/videos/{video_id}")
     assert gone.status_code == 404
-    assert gone.json()["error"]["code"] == "video_not_found"
+    assert gone.json()["error"]["code"] == "NOT_FOUND"
 
 
 def test_content_variants_and_byte_ranges(api: httpx.Client) -> None:
     video_id = api.post("/videos", json={"prompt": "x", "size": "1280x720"}).json()["id"]
     early = api.get(f"/videos/{video_id}/content")
     assert early.status_code == 400
-    assert early.json()["error"]["code"] == "video_not_ready"
+    assert early.json()["error"]["code"] == "INVALID_REQUEST"
     finished(api, video_id)
 
     video = api.get(f"/videos/{video_id}/content")
@@ -248,7 +248,7 @@ def test_expired_assets() -> None:
             media = httpx.get(view["output"]["url"])
     finally:
         served.server.stop()
-    assert content.status_code == 404 and content.json()["error"]["code"] == "video_expired"
+    assert content.status_code == 404 and content.json()["error"]["code"] == "NOT_FOUND"
     assert media.status_code == 403 and media.json()["error"]["code"] == "url_expired"
 
 
@@ -292,7 +292,7 @@ def test_models_listing(api: httpx.Client) -> None:
 def test_authentication(emulator: Served) -> None:
     missing = httpx.post(emulator.base_url + "/videos", json={"prompt": "x"})
     assert missing.status_code == 401
-    assert missing.json()["error"]["code"] == "invalid_api_key"
+    assert missing.json()["error"]["code"] == "AUTHENTICATION_FAILED"
 
     strict = serve(EmulatorConfig(api_key="sk-right"))
     try:

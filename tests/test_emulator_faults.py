@@ -266,7 +266,7 @@ def test_429_carries_retry_after_and_creates_nothing(served: Served, client: htt
     assert answer.status_code == 429
     assert answer.headers["retry-after"] == "3"
     assert answer.headers["retry-after-ms"] == "2500"
-    assert answer.json()["error"]["code"] == "rate_limit_exceeded"
+    assert answer.json()["error"]["code"] == "RATE_LIMITED"
     assert served.app.jobs_created() == 0
     assert client.post("/openai/v1/videos", json=CREATE).status_code == 202
     assert served.app.jobs_created() == 1
@@ -436,7 +436,7 @@ def test_expire_then_a_fresh_link_works(served: Served, client: httpx.Client) ->
     assert "expired" in media.json()["error"]["message"]
     content = client.get(f"/v1/videos/{video_id}/content")
     assert content.status_code == 404
-    assert content.json()["error"]["code"] == "video_expired"
+    assert content.json()["error"]["code"] == "NOT_FOUND"
     # After TIMES uses the answers are normal again: re-fetching the job and retrying works.
     fresh = finished(client, video_id)["output"]["url"]
     assert httpx.get(fresh).status_code == 200

@@ -102,7 +102,7 @@ def test_an_item_by_id_and_an_unknown_one(client: httpx.Client) -> None:
     assert client.get(f"/v1/requests/{item['id']}").json() == item
     missing = client.get("/v1/requests/req_000")
     assert missing.status_code == 404
-    assert missing.json()["error"]["code"] == "request_not_found"
+    assert missing.json()["error"]["code"] == "NOT_FOUND"
 
 
 def test_rejections_are_recorded_with_their_error(client: httpx.Client) -> None:
@@ -110,10 +110,10 @@ def test_rejections_are_recorded_with_their_error(client: httpx.Client) -> None:
     assert client.post("/v1/videos", json={"seconds": "4"}).status_code == 400
     missing_prompt, unknown_model = history(client)["data"]
     assert (unknown_model["status"], unknown_model["model"]) == ("rejected", "no-such-model")
-    assert unknown_model["error_code"] == "model_not_found"
+    assert unknown_model["error_code"] == "MODEL_NOT_FOUND"
     assert "no-such-model" in unknown_model["error_message"]
     assert missing_prompt["status"] == "rejected"
-    assert missing_prompt["error_code"] == "missing_required_parameter"
+    assert missing_prompt["error_code"] == "INVALID_REQUEST"
     assert missing_prompt["model"] is None and missing_prompt["cost"] is None
 
 

@@ -109,7 +109,7 @@ def test_3_key_refused_by_the_server(monkeypatch: pytest.MonkeyPatch) -> None:
         served.server.stop()
 
     assert result.exit_code == 3
-    assert "AuthError: HTTP 401 invalid_api_key: Incorrect API key provided." in result.stderr
+    assert "AuthError: HTTP 401 AUTHENTICATION_FAILED: Incorrect API key provided." in result.stderr
     assert "sk-wrong" not in result.stderr + result.stdout
 
 
@@ -118,7 +118,7 @@ def test_4_rejected_by_the_provider(served_env: Served) -> None:
 
     assert result.exit_code == ExitCode.REJECTED == 4
     assert result.stdout == ""
-    assert "RequestRejected: HTTP 400 invalid_value: 'negative_prompt' must be" in result.stderr
+    assert "RequestRejected: HTTP 400 INVALID_REQUEST: 'negative_prompt' must be" in result.stderr
     assert len(served_env.seen("POST")) == 1, "a rejected submission is never retried"
 
 
@@ -126,7 +126,7 @@ def test_4_unknown_model(served_env: Served) -> None:
     result = invoke("generate", BOAT, "--model", "no-such-model")
 
     assert result.exit_code == 4
-    assert "model_not_found" in result.stderr
+    assert "MODEL_NOT_FOUND" in result.stderr
 
 
 def test_5_network_failure(isolated: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -160,7 +160,7 @@ def test_remix_and_delete_answer_singly_encoded_ids(client: httpx.Client) -> Non
     assert deleted.json() == {"id": source, "object": "video.deleted", "deleted": True}
     gone = client.get(f"/videos/{source}")
     assert gone.status_code == 404  # the upstream's own answer, relayed
-    assert gone.json()["error"]["code"] == "video_not_found"
+    assert gone.json()["error"]["code"] == "NOT_FOUND"
 
 
 def test_multipart_text_input_reference_is_refused_before_the_upstream(

@@ -86,8 +86,12 @@ def test_each_failing_terminal_status_exits_6(lumenfall: Served, outcome: str, s
 @pytest.mark.parametrize(
     ("args", "code", "text"),
     [
-        (["-m", "no-such-model"], 4, "HTTP 404 model_not_found"),
-        (["-m", "sora-2", "-P", "n=7"], 4, "HTTP 400 invalid_value: 'n' must be between 1 and 4."),
+        (["-m", "no-such-model"], 4, "HTTP 404 MODEL_NOT_FOUND"),
+        (
+            ["-m", "sora-2", "-P", "n=7"],
+            4,
+            "HTTP 400 INVALID_REQUEST: 'n' must be between 1 and 4.",
+        ),
     ],
 )
 def test_error_envelopes(lumenfall: Served, args: list[str], code: int, text: str) -> None:

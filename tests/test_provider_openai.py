@@ -105,7 +105,7 @@ def test_list_pages_through_the_server_jobs(api: OpenAIProvider) -> None:
 
 def test_remix_and_delete(api: OpenAIProvider, emulator: Served) -> None:
     (job,) = api.submit(JobRequest(BOAT))
-    with pytest.raises(RequestRejected, match="invalid_state"):
+    with pytest.raises(RequestRejected, match="INVALID_REQUEST: Only completed videos"):
         api.remix(job.id, "now at night")
     finish(api, job)
 
@@ -114,7 +114,7 @@ def test_remix_and_delete(api: OpenAIProvider, emulator: Served) -> None:
 
     assert remix.id != job.id and remix.prompt == "now at night"
     assert emulator.seen("DELETE", f"/v1/videos/{job.id}")
-    with pytest.raises(RequestRejected, match="HTTP 404 video_not_found"):
+    with pytest.raises(RequestRejected, match="HTTP 404 NOT_FOUND"):
         api.get(job.id)
 
 
@@ -122,7 +122,7 @@ def test_error_envelopes(emulator: Served) -> None:
     with OpenAIProvider(base_url=emulator.base_url, api_key="sk-test") as api:
         with pytest.raises(RequestRejected) as rejected:
             api.submit(JobRequest(BOAT, params={"seconds": "soon"}))
-        assert (rejected.value.status, rejected.value.code) == (400, "invalid_value")
+        assert (rejected.value.status, rejected.value.code) == (400, "INVALID_REQUEST")
     with OpenAIProvider(base_url=emulator.base_url) as keyless, pytest.raises(AuthError) as refused:
         keyless.get("video_x")
     assert refused.value.hint == "Check OPENAI_API_KEY (or --api-key)."

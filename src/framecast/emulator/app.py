@@ -150,12 +150,11 @@ class EmulatorApp:
         try:
             rule = self._fault_for(request)
         except ValueError as error:
-            return error_response(
-                request, ApiError(400, f"Bad X-Emulator-Faults header: {error}.", code="bad_faults")
-            )
+            bad = ApiError(400, f"Bad X-Emulator-Faults header: {error}.", code="bad_faults")
+            return error_response(request, bad, lumenfall=not self.config.strict)
         if rule is None:
             return self._answer(request)
-        return disrupt(rule, request, self._answer)
+        return disrupt(rule, request, self._answer, lumenfall=not self.config.strict)
 
     def _fault_for(self, request: Request) -> faults.Rule | None:
         target = faults.classify(request.method, request.path)
@@ -171,7 +170,7 @@ class EmulatorApp:
         try:
             return self._dispatch(request)
         except ApiError as error:
-            return error_response(request, error)
+            return error_response(request, error, lumenfall=not self.config.strict)
         except Exception:  # a bug in the emulator must still answer like a server
             traceback.print_exc(file=sys.stderr)
             return error_response(
@@ -182,6 +181,7 @@ class EmulatorApp:
                     type="server_error",
                     code="internal_error",
                 ),
+                lumenfall=not self.config.strict,
             )
 
     def _matches(self, path: str) -> list[tuple[Route, dict[str, str]]]:
@@ -226,6 +226,8 @@ class EmulatorApp:
     def _authorise(self, request: Request) -> None:
         if not self.config.require_auth:
             return
+        # OpenAI's spec gives this type for a bad key; Lumenfall's errors page another.
+        kind = "invalid_request_error" if self.config.strict else "authentication_error"
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         token = token.strip() if scheme.lower() == "bearer" else ""
         # NanoGPT also takes its key as x-api-key.
@@ -235,14 +237,14 @@ class EmulatorApp:
             raise ApiError(
                 401,
                 "You didn't provide an API key. Send it as 'Authorization: Bearer <key>'.",
-                type="invalid_request_error",
+                type=kind,
                 code="invalid_api_key",
             )
         if self.config.api_key is not None and token != self.config.api_key:
             raise ApiError(
                 401,
                 "Incorrect API key provided.",
-                type="invalid_request_error",
+                type=kind,
                 code="invalid_api_key",
             )
 

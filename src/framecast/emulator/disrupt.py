@@ -27,16 +27,43 @@ _ERROR_KINDS = {
 HTML_PAGE = b"<html><body>Service paused</body></html>\n"
 
 
-def error_response(request: Request, error: ApiError) -> Response:
-    """An error in the envelope of the dialect the request was addressed to."""
+# Lumenfall's error codes (docs.lumenfall.ai/api-reference/errors), by HTTP status.
+_LUMENFALL_CODES = {
+    400: "INVALID_REQUEST",
+    401: "AUTHENTICATION_FAILED",
+    402: "INSUFFICIENT_BALANCE",
+    404: "NOT_FOUND",
+    413: "INVALID_REQUEST",
+    415: "INVALID_REQUEST",
+    429: "RATE_LIMITED",
+    500: "INTERNAL_ERROR",
+    502: "ALL_PROVIDERS_EXHAUSTED",
+    503: "UPSTREAM_ERROR",
+}
+
+
+def error_response(request: Request, error: ApiError, *, lumenfall: bool = False) -> Response:
+    """An error in the envelope of the dialect the request was addressed to.
+
+    `lumenfall`: the server speaks Lumenfall's dialect, whose API answers carry its own
+    upper-case codes (an unknown model is MODEL_NOT_FOUND); signed media links do not.
+    """
     if request.path.startswith("/api/"):
         answer = NanoError(error.status, error.message).response()
         answer.headers += error.headers
         return answer
+    if lumenfall and not request.path.startswith("/media/"):
+        error.code = lumenfall_code(error)
     return error.response()
 
 
-def _injected_error(rule: Rule, request: Request) -> Response:
+def lumenfall_code(error: ApiError) -> str | None:
+    if error.code == "model_not_found":
+        return "MODEL_NOT_FOUND"
+    return _LUMENFALL_CODES.get(error.status, error.code)
+
+
+def _injected_error(rule: Rule, request: Request, lumenfall: bool) -> Response:
     status = int(rule.fault)
     message, kind, code = _ERROR_KINDS[status]
     headers = []
@@ -46,10 +73,11 @@ def _injected_error(rule: Rule, request: Request) -> Response:
             ("retry-after", str(math.ceil(rule.arg))),
             ("retry-after-ms", str(round(rule.arg * 1000))),
         ]
-    return error_response(request, ApiError(status, message, type=kind, code=code, headers=headers))
+    error = ApiError(status, message, type=kind, code=code, headers=headers)
+    return error_response(request, error, lumenfall=lumenfall)
 
 
-def _expired(request: Request) -> Response:
+def _expired(request: Request, lumenfall: bool) -> Response:
     if request.path.startswith("/media/"):
         error = ApiError(
             410,
@@ -58,7 +86,7 @@ def _expired(request: Request) -> Response:
         )
     else:
         error = ApiError(404, "The video's assets have expired.", code="video_expired")
-    return error.response()
+    return error_response(request, error, lumenfall=lumenfall)
 
 
 def _not_json(body: bytes) -> bytes:
@@ -71,13 +99,19 @@ def _not_json(body: bytes) -> bytes:
     return b'{"id": "'
 
 
-def disrupt(rule: Rule, request: Request, handle: Callable[[Request], Response]) -> Response:
+def disrupt(
+    rule: Rule,
+    request: Request,
+    handle: Callable[[Request], Response],
+    *,
+    lumenfall: bool = False,
+) -> Response:
     """Answer `request` as `rule` says, calling `handle` when the request is to be handled."""
     fault = rule.fault
     if fault in ERRORS:
-        answer = _injected_error(rule, request)
+        answer = _injected_error(rule, request, lumenfall)
     elif fault == "expire":
-        answer = _expired(request)
+        answer = _expired(request, lumenfall)
     elif fault == "reset-before":
         answer = Response(0, disruption="reset")
     elif fault == "fail":

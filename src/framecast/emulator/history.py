@@ -26,6 +26,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from framecast.emulator.disrupt import lumenfall_code
 from framecast.emulator.forms import read_form
 from framecast.emulator.store import VideoRecord
 from framecast.emulator.videos import VideoApi, finishes_at
@@ -170,7 +171,7 @@ class RequestHistory:
             "duration_ms": round((time.perf_counter() - began) * 1000),
             "cost": cost,
             "currency": "usd",
-            "error_code": None if error is None else error.code,
+            "error_code": None if error is None else lumenfall_code(error),
             "error_message": None if error is None else error.message,
             "estimated": estimated,
             "key_id": _key_id(request),
