@@ -143,13 +143,13 @@ def emulator(
     )
 
     def stop(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
+        server.interrupt()
 
-    # SIGTERM (kill, a CI runner, a container stop) shuts down as cleanly as Ctrl-C does.
+    # Ctrl-C and SIGTERM (kill, a CI runner, a container stop) let the request in hand
+    # finish and be logged, rather than breaking into it.
     signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     try:
         server.serve_forever()
-    except KeyboardInterrupt:
-        pass
     finally:
         server.stop()

@@ -238,11 +238,19 @@ class EmulatorServer:
         thread.start()
         return thread
 
-    def shutdown(self) -> None:
-        """Make serve_forever return, and wait until it has."""
+    def interrupt(self) -> None:
+        """Make serve_forever return once the work in hand is done (and logged).
+
+        Safe in a signal handler on the loop's own thread, where shutdown() would wait
+        for itself.
+        """
         self._quit = True
         with contextlib.suppress(OSError):
             self._wake_write.send(b"x")
+
+    def shutdown(self) -> None:
+        """Make serve_forever return, and wait until it has."""
+        self.interrupt()
         self._idle.wait()
 
     def server_close(self) -> None:
