@@ -287,3 +287,35 @@ def test_extend_from_the_cli_follows_the_source_job(
     doc = json.loads(result.stdout)
     assert (doc["provider"], doc["status"]) == ("nanogpt", "completed")
     assert nanogpt.seen("POST", "/api/generate-video/extend")
+
+
+def test_a_veo_run_is_extended_by_its_extend_model_through_generate_video(
+    nanogpt: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert invoke("generate", BOAT, "-m", "veo-3.1", "-q").exit_code == 0
+    monkeypatch.delenv("FRAMECAST_PROVIDER")
+
+    result = invoke("generate", "keep going", "--extend", "@last", "--json")
+
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert (doc["provider"], doc["status"], doc["model"]) == (
+        "nanogpt",
+        "completed",
+        "veo3-1-extend",
+    )
+    # seed 003: only Midjourney runs go through /generate-video/extend.
+    assert not nanogpt.seen("POST", "/api/generate-video/extend")
+    assert len(nanogpt.seen("POST", "/api/generate-video")) == 2
+
+
+def test_a_run_without_an_extend_model_is_refused_before_sending(nanogpt: Served) -> None:
+    assert invoke("generate", BOAT, "-m", "wan-2.6", "-q").exit_code == 0
+
+    result = invoke("generate", "keep going", "--extend", "@last")
+
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""
+    assert "only with an extend model" in result.stderr and "--model" in result.stderr
+    assert len(nanogpt.seen("POST", "/api/generate-video")) == 1
+    assert not nanogpt.seen("POST", "/api/generate-video/extend")

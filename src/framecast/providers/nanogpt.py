@@ -13,6 +13,7 @@ go inline as data URLs, up to 4 MB.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -27,6 +28,15 @@ from framecast.untrusted import is_job_id
 
 RESOLUTION_TOKENS = ("480p", "580p", "720p", "1080p", "1792x1024", "2k", "4k")
 ORIENTED_FAMILIES = ("sora", "wan")  # these take orientation instead of aspect_ratio
+TASK_EXTEND_PREFIX = "midjourney"  # runs that POST /generate-video/extend continues
+# The extend model for a run of each model (seed 003 and NanoGPT's extend page).
+EXTEND_MODELS = {
+    "veo-3.1": "veo3-1-extend",
+    "veo3-1-video": "veo3-1-extend",
+    "veo-3.1-fast": "veo3-1-fast-extend",
+    "veo3-1-fast-video": "veo3-1-fast-extend",
+    "wan-wavespeed-25": "wan-wavespeed-25-extend",
+}
 
 
 def resolution_token(tier: str) -> str:
@@ -108,10 +118,32 @@ class NanoGptProvider(Provider):
         return [self._accepted(mapping(answer.data), request)]
 
     def extend(self, job_id: str, request: JobRequest) -> list[Job]:
-        """NanoGPT's task extend flow: continue a finished run (`--param index=N`, 0-3)."""
-        body = {"runId": job_id, "index": request.params.get("index", 0)}
-        answer = self.http.request("POST", "generate-video/extend", json=body)
-        return [self._accepted(mapping(answer.data), request)]
+        """Continue a finished run, in whichever of NanoGPT's two flows its model takes.
+
+        Midjourney runs continue through POST /generate-video/extend {runId, index}
+        (`--param index=N`, 0-3), which NanoGPT documents for them only. Any other run
+        is extended by an extend model (seed 003: `veo3-1-extend`, ...) through
+        POST /generate-video, with the finished run's video as `videoUrl`.
+        """
+        source = self.get(job_id)
+        model = source.model or request.model or ""
+        if model.startswith(TASK_EXTEND_PREFIX):
+            body = {"runId": job_id, "index": request.params.get("index", 0)}
+            answer = self.http.request("POST", "generate-video/extend", json=body)
+            return [self._accepted(mapping(answer.data), request)]
+        chosen = request.model if request.model and request.model.endswith("-extend") else None
+        extender = chosen or EXTEND_MODELS.get(model)
+        if extender is None:
+            raise UsageError(
+                f"nanogpt extends {model or 'this'} run only with an extend model.",
+                hint="Name one with --model, e.g. --model wan-wavespeed-25-extend.",
+            )
+        if source.status is not JobStatus.COMPLETED or not source.output_url:
+            raise UsageError(f"{job_id} has not finished, so it has no video to extend yet.")
+        body = {"model": extender, "prompt": request.prompt, "videoUrl": source.output_url}
+        answer = self.http.request("POST", "generate-video", json=body)
+        extended = replace(request, model=extender, seconds=None)
+        return [self._accepted(mapping(answer.data), extended)]
 
     def _accepted(self, payload: dict[str, Any], request: JobRequest | None) -> Job:
         job_id, _ = answered_id(self.name, {"id": payload.get("runId", payload.get("id"))}, None)
