@@ -5,12 +5,14 @@ Nothing here (or in any test) reaches beyond 127.0.0.1 / localhost.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -21,6 +23,7 @@ from typer.testing import CliRunner, Result
 
 from framecast.cli import app
 from framecast.emulator import EmulatorApp, EmulatorConfig
+from framecast.emulator.recording import Seen
 from framecast.emulator.server import EmulatorServer
 
 # Variables that would let a test reach a real provider, or read the developer's setup.
@@ -75,7 +78,9 @@ class Served:
     def base_url(self) -> str:
         return self.server.origin + "/v1"
 
-    def seen(self, method: str | None = None, fragment: str = "") -> list[Any]:
+    def seen(self, method: str | None = None, fragment: str = "") -> list[Seen]:
+        """Requests the emulator received, oldest first: of one method, with `fragment`
+        in the path (each with its headers, credentials redacted, and its body)."""
         return [
             s
             for s in self.app.seen
@@ -111,18 +116,77 @@ def invoke(*args: str, input: str | None = None, env: dict[str, str] | None = No
     return CliRunner().invoke(app, list(args), input=input, env=env, catch_exceptions=False)
 
 
+# Every child process of a test, so that none outlives it (see `_reap_children`).
+_CHILDREN: list[subprocess.Popen[Any]] = []
+FRAMECAST = (sys.executable, "-m", "framecast")
+
+
+def _default_signals() -> None:
+    """In the child, before exec: Ctrl-C and SIGTERM act as in a fresh shell.
+
+    A pytest started from a background shell ignores SIGINT, and ignored signals are
+    inherited across exec; Python then installs no KeyboardInterrupt handler either.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def spawn(argv: Sequence[str], **kwargs: Any) -> subprocess.Popen[str]:
+    """Start a child with default signal handling, text pipes for stdout and stderr
+    unless told otherwise; it is killed and reaped when the test ends, whatever happens."""
+    kwargs.setdefault("stdout", subprocess.PIPE)
+    kwargs.setdefault("stderr", subprocess.PIPE)
+    kwargs.setdefault("text", True)
+    child: subprocess.Popen[str] = subprocess.Popen(
+        list(argv),
+        preexec_fn=_default_signals,  # noqa: PLW1509 (only resets two signals)
+        **kwargs,
+    )
+    _CHILDREN.append(child)
+    return child
+
+
+def run_command(
+    argv: Sequence[str], *, input: str | None = None, timeout: float = 120, **kwargs: Any
+) -> subprocess.CompletedProcess[str]:
+    """Run a child to the end (killed on timeout), output captured as text."""
+    if input is not None:
+        kwargs.setdefault("stdin", subprocess.PIPE)
+    child = spawn(argv, **kwargs)
+    try:
+        stdout, stderr = child.communicate(input, timeout=timeout)
+    finally:
+        reap(child)
+    return subprocess.CompletedProcess(child.args, child.returncode, stdout, stderr)
+
+
 def run_subprocess(
     *args: str, env: dict[str, str] | None = None, **kwargs: Any
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "framecast", *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-        timeout=120,
-        check=False,
-        **kwargs,
-    )
+    """`python -m framecast ARGS` in a child process, with this test's environment."""
+    return run_command([*FRAMECAST, *args], env={**os.environ, **(env or {})}, **kwargs)
+
+
+def reap(child: subprocess.Popen[Any], *, grace: float = 0.0) -> None:
+    """Make sure a child has ended (killed after `grace` seconds) and leaves nothing open."""
+    if child.poll() is None and grace > 0:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            child.wait(timeout=grace)
+    if child.poll() is None:
+        child.kill()
+    child.wait()
+    for stream in (child.stdin, child.stdout, child.stderr):
+        if stream is not None:
+            stream.close()
+
+
+@pytest.fixture(autouse=True)
+def _reap_children() -> Iterator[None]:
+    """No child process of a test outlives it, however the test ends."""
+    started = len(_CHILDREN)
+    yield
+    while len(_CHILDREN) > started:
+        reap(_CHILDREN.pop())
 
 
 @dataclass(frozen=True)
@@ -142,7 +206,7 @@ def probe_mp4(data: bytes | Path) -> Probe:
     import av
 
     raw = data.read_bytes() if isinstance(data, Path) else data
-    with av.open(io.BytesIO(raw)) as container:
+    with av.open(io.BytesIO(raw), mode="r") as container:
         stream = container.streams.video[0]
         frames = list(container.decode(video=0))
         first = frames[0].planes[0]

@@ -5,14 +5,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
-import sys
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import Served, invoke, probe_mp4
+from tests.conftest import FRAMECAST, Served, invoke, probe_mp4, run_command
 
 BOAT = "A paper boat, drifting down a rainy street!"
 CONTROL = re.compile(r"\x1b\[")
@@ -154,9 +152,8 @@ def complete(words: str, cword: int) -> list[str]:
         "COMP_WORDS": words,
         "COMP_CWORD": str(cword),
     }
-    result = subprocess.run(
-        [sys.executable, "-m", "framecast"], env=env, capture_output=True, text=True, check=False
-    )
+    result = run_command(FRAMECAST, env=env)
+    assert result.returncode == 0, result.stderr
     return result.stdout.split()
 
 

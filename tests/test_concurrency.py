@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -14,7 +13,7 @@ import pytest
 
 from framecast.emulator.media import Renderer
 from framecast.journal import MIGRATIONS
-from tests.conftest import Served, journal_rows
+from tests.conftest import Served, journal_rows, spawn
 
 pytestmark = pytest.mark.slow
 
@@ -33,11 +32,8 @@ def test_processes_saving_to_one_name_each_keep_their_own_job(
         "main()\n"
     )
     children = [
-        subprocess.Popen(
+        spawn(
             [sys.executable, "-c", runner, "generate", f"take {i}", "-o", "clip.mp4", "-q"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
             env=os.environ.copy(),
         )
         for i in range(processes)
@@ -75,12 +71,7 @@ def test_fifty_processes_opening_a_fresh_journal(tmp_path: Path) -> None:
         f"for path in {[str(j) for j in journals]!r}:\n"
         "    Journal(Path(path)).close()\n"
     )
-    children = [
-        subprocess.Popen(
-            [sys.executable, "-c", opener], stdout=subprocess.PIPE, stderr=subprocess.PIPE
-        )
-        for _ in range(50)
-    ]
+    children = [spawn([sys.executable, "-c", opener]) for _ in range(50)]
     time.sleep(1.0)
     go.touch()
     results = [child.communicate(timeout=120) for child in children]
@@ -105,11 +96,8 @@ def test_the_same_request_from_many_processes_at_once_is_sent_once(
         "main()\n"
     )
     children = [
-        subprocess.Popen(
+        spawn(
             [sys.executable, "-c", runner, "generate", "one race", "--no-wait", "-q"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
             env=os.environ.copy(),
         )
         for _ in range(10)

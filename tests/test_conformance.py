@@ -28,7 +28,6 @@ between them).
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,7 +35,7 @@ from pathlib import Path
 import pytest
 
 from framecast.emulator import EmulatorConfig
-from tests.conftest import Served, serve
+from tests.conftest import Served, run_command, serve
 
 pytestmark = pytest.mark.slow
 
@@ -56,7 +55,7 @@ def strict() -> Iterator[Served]:
 
 
 def schemathesis(served: Served, tmp_path: Path, *options: str) -> str:
-    run = subprocess.run(
+    run = run_command(
         [
             sys.executable,
             "-m",
@@ -76,11 +75,8 @@ def schemathesis(served: Served, tmp_path: Path, *options: str) -> str:
             "1",
             "--no-color",
         ],
-        capture_output=True,
-        text=True,
         timeout=600,
         cwd=tmp_path,
-        check=False,
     )
     assert run.returncode == 0, run.stdout[-8000:] + run.stderr[-2000:]
     return run.stdout

@@ -8,7 +8,6 @@ import json
 import os
 import re
 import socket
-import subprocess
 import sys
 import threading
 import time
@@ -21,7 +20,7 @@ import pytest
 from framecast.emulator import EmulatorApp, EmulatorConfig
 from framecast.emulator.faults import FaultPlan, Rule, classify, parse
 from framecast.emulator.transport import EmulatorTransport
-from tests.conftest import Served, invoke, serve
+from tests.conftest import FRAMECAST, Served, invoke, reap, serve, spawn
 
 AUTH = {"Authorization": "Bearer sk-test"}
 CREATE = {"prompt": "a lighthouse", "seconds": "4", "size": "1280x720"}
@@ -497,11 +496,8 @@ def test_the_cli_refuses_a_bad_spec() -> None:
 
 @pytest.mark.slow
 def test_the_cli_serves_faults_and_logs_each_request() -> None:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "framecast", "emulator", "-v", "--faults", "create:500"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    process = spawn(
+        [*FRAMECAST, "emulator", "-v", "--faults", "create:500"],
         env={**os.environ, "NO_COLOR": "1"},
     )
     try:
@@ -513,6 +509,8 @@ def test_the_cli_serves_faults_and_logs_each_request() -> None:
     finally:
         process.terminate()
         _, stderr = process.communicate(timeout=10)
+        reap(process)
+    assert process.returncode == 0, stderr
     assert "POST /v1/videos 500 (fault 500)" in stderr
     assert "GET /v1/videos 200" in stderr
     assert "limit=" not in stderr

@@ -9,7 +9,6 @@ from __future__ import annotations
 import http.client
 import re
 import socket
-import subprocess
 import sys
 import threading
 import time
@@ -22,7 +21,7 @@ import pytest
 from framecast.emulator import EmulatorApp, EmulatorConfig
 from framecast.emulator.server import EmulatorServer
 from framecast.emulator.wire import Request, Response
-from tests.conftest import Served
+from tests.conftest import Served, run_command
 
 AUTH = {"Authorization": "Bearer sk-test"}
 LINE = re.compile(
@@ -349,13 +348,7 @@ def test_fifty_connections_wait_in_the_backlog_while_the_server_is_busy(quiet: S
 @pytest.mark.slow
 def test_the_benchmark_script_runs_in_its_smoke_size() -> None:
     script = Path(__file__).parent / "benchmarks" / "bench_emulator_server.py"
-    result = subprocess.run(
-        [sys.executable, str(script), "--seconds", "0.5", "--connections", "4"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = run_command([sys.executable, str(script), "--seconds", "0.5", "--connections", "4"])
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "requests/s" in out and "p99" in out  # figures are printed, never asserted

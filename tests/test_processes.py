@@ -6,38 +6,37 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.conftest import Served, journal_rows, probe_mp4, run_subprocess
+from framecast import __version__
+from tests.conftest import (
+    FRAMECAST,
+    Served,
+    journal_rows,
+    probe_mp4,
+    reap,
+    run_subprocess,
+    spawn,
+)
 
 pytestmark = pytest.mark.slow
-
-# `python -m framecast` with Ctrl-C restored: a pytest started from a background shell
-# ignores SIGINT, and its children would inherit that.
-FRAMECAST = [
-    sys.executable,
-    "-c",
-    "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
-    "from framecast.cli import main; sys.argv[0] = 'framecast'; main()",
-]
 
 
 def test_python_dash_m_runs_the_cli() -> None:
     result = run_subprocess("--version")
 
-    assert result.returncode == 0
-    assert result.stdout.startswith("framecast ")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"framecast {__version__}\n"
 
 
 def test_help_documents_the_exit_codes() -> None:
     result = run_subprocess("generate", "--help")
 
-    assert result.returncode == 0
+    assert result.returncode == 0, result.stderr
     for line in (
         "0  success",
         "6  the job finished as failed",
@@ -48,15 +47,20 @@ def test_help_documents_the_exit_codes() -> None:
 
 
 def start_emulator(*args: str) -> tuple[subprocess.Popen[str], str]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "framecast", "emulator", "--port", "0", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    """`framecast emulator` in a child process (reaped when the test ends), and its URL."""
+    process = spawn([*FRAMECAST, "emulator", "--port", "0", *args])
     assert process.stdout is not None
     base_url = process.stdout.readline().strip()
+    assert base_url, process.stderr.read() if process.stderr else "no URL"
     return process, base_url
+
+
+def stop(process: subprocess.Popen[str]) -> int:
+    """Ctrl-C to a served emulator; its exit code once it has stopped (or been killed)."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+    reap(process, grace=10)
+    return process.returncode
 
 
 def test_emulator_command_serves_until_interrupted(isolated: Path) -> None:
@@ -70,22 +74,15 @@ def test_emulator_command_serves_until_interrupted(isolated: Path) -> None:
         assert probe_mp4(Path(doc["output"]["path"])).duration == pytest.approx(4.0)
         assert httpx.get(base_url.removesuffix("/v1") + "/health").json()["status"] == "ok"
     finally:
-        process.send_signal(signal.SIGINT)
-        process.wait(timeout=10)
-    assert process.returncode == 0
+        code = stop(process)
+    assert code == 0
 
 
 def test_ctrl_c_leaves_the_job_running_and_says_how_to_resume(isolated: Path) -> None:
     process, base_url = start_emulator("--job-seconds", "60")
     env = {**os.environ, "OPENAI_API_KEY": "sk-anything", "OPENAI_BASE_URL": base_url}
     try:
-        waiter = subprocess.Popen(
-            [*FRAMECAST, "generate", "a slow sunrise", "-o", "sun.mp4"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-        )
+        waiter = spawn([*FRAMECAST, "generate", "a slow sunrise", "-o", "sun.mp4"], env=env)
         deadline = time.monotonic() + 30
         rows = journal_rows(isolated)
         while not (rows and rows[0]["status"] == "queued") and time.monotonic() < deadline:
@@ -104,8 +101,7 @@ def test_ctrl_c_leaves_the_job_running_and_says_how_to_resume(isolated: Path) ->
         ).json()
         assert still["status"] in ("queued", "in_progress")
     finally:
-        process.send_signal(signal.SIGINT)
-        process.wait(timeout=10)
+        stop(process)
 
 
 def test_a_busy_port_is_a_usage_error() -> None:
@@ -116,18 +112,14 @@ def test_a_busy_port_is_a_usage_error() -> None:
         assert result.returncode == 2
         assert "Cannot listen on 127.0.0.1" in result.stderr
     finally:
-        process.send_signal(signal.SIGINT)
-        process.wait(timeout=10)
+        stop(process)
 
 
 def _start_generate(isolated: Path, *args: str) -> tuple[subprocess.Popen[str], str]:
     """`framecast generate` of a 60-second job in a child process, once the job exists."""
-    child = subprocess.Popen(
+    child = spawn(
         [*FRAMECAST, "generate", "a slow sunrise", "-o", "sun.mp4",
          "-P", "emulator_job_seconds=60", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
         env=os.environ.copy(),
     )  # fmt: skip
     deadline = time.monotonic() + 30
@@ -136,8 +128,8 @@ def _start_generate(isolated: Path, *args: str) -> tuple[subprocess.Popen[str], 
         if rows and rows[0]["status"] in ("queued", "in_progress"):
             return child, str(rows[0]["id"])
         time.sleep(0.05)
-    child.kill()
-    pytest.fail("the job was never journaled")
+    reap(child)
+    pytest.fail(f"the job was never journaled: {child.stderr.read() if child.stderr else ''}")
 
 
 def test_sigterm_detaches_like_ctrl_c_with_exit_143(served_env: Served, isolated: Path) -> None:
@@ -188,14 +180,9 @@ def test_a_second_signal_does_not_cut_short_the_way_out(served_env: Served, isol
 def test_sigterm_during_wait_names_the_job(served_env: Served, isolated: Path) -> None:
     child, job_id = _start_generate(isolated)
     child.send_signal(signal.SIGTERM)
-    child.communicate(timeout=30)
-    waiter = subprocess.Popen(
-        [*FRAMECAST, "wait", job_id, "--download"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=os.environ.copy(),
-    )
+    _, detached = child.communicate(timeout=30)
+    assert child.returncode == 143, detached
+    waiter = spawn([*FRAMECAST, "wait", job_id, "--download"], env=os.environ.copy())
     time.sleep(1.0)  # well into polling a 60-second job
 
     waiter.send_signal(signal.SIGTERM)
@@ -208,12 +195,8 @@ def test_sigterm_during_wait_names_the_job(served_env: Served, isolated: Path) -
 
 def test_ctrl_c_while_the_submission_is_in_flight(served_env: Served, isolated: Path) -> None:
     served_env.app.inject("create:slow=2")
-    child = subprocess.Popen(
-        [*FRAMECAST, "generate", "a heron in the rain", "-o", "heron.mp4"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=os.environ.copy(),
+    child = spawn(
+        [*FRAMECAST, "generate", "a heron in the rain", "-o", "heron.mp4"], env=os.environ.copy()
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -222,7 +205,7 @@ def test_ctrl_c_while_the_submission_is_in_flight(served_env: Served, isolated: 
             break
         time.sleep(0.02)
     else:
-        child.kill()
+        reap(child)
         pytest.fail("the submission was never journaled before it was sent")
 
     child.send_signal(signal.SIGINT)

@@ -7,7 +7,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -19,7 +18,7 @@ import pytest
 from framecast.emulator.media import Renderer
 from framecast.emulator.mp4 import render_mp4
 from tests import hostile
-from tests.conftest import Served, invoke, journal_rows
+from tests.conftest import FRAMECAST, Served, invoke, journal_rows, reap, spawn
 
 KEY = "sk-resume-test"
 BOAT = "a paper boat drifting down a rainy street"
@@ -112,8 +111,8 @@ def test_a_killed_download_resumes_in_the_next_run(
     stalling: tuple[hostile.Hostile, threading.Event],
 ) -> None:
     server, _ = stalling
-    process = subprocess.Popen(
-        [sys.executable, "-m", "framecast", "download", "video_killed", "-o", "clip.mp4"],
+    process = spawn(
+        [*FRAMECAST, "download", "video_killed", "-o", "clip.mp4"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env=os.environ.copy(),
@@ -129,7 +128,8 @@ def test_a_killed_download_resumes_in_the_next_run(
             pytest.fail("the first run never wrote half the clip")
     finally:
         process.send_signal(signal.SIGKILL)
-        process.wait(timeout=10)
+        reap(process)
+    assert process.returncode == -signal.SIGKILL
     assert not Path("clip.mp4").exists()
     assert list(Path.cwd().glob(".framecast-*.state")), "the partial file keeps its state record"
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -16,7 +15,7 @@ import pytest
 from framecast.domain import JobRequest
 from framecast.journal import Journal
 from tests import hostile
-from tests.conftest import Served, invoke, journal_rows
+from tests.conftest import Served, invoke, journal_rows, spawn
 
 BOAT = "a paper boat drifting down a rainy street"
 KEY = "sk-sync-test"
@@ -58,8 +57,8 @@ def test_nothing_to_reconcile(isolated: Path) -> None:
 
 
 def _dead_pid() -> int:
-    child = subprocess.Popen([sys.executable, "-c", "pass"])
-    child.wait()
+    child = spawn([sys.executable, "-c", "pass"])
+    assert child.wait(timeout=30) == 0
     return child.pid
 
 

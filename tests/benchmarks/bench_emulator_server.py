@@ -238,7 +238,11 @@ def run(
         cpu_after = _cpu_seconds(server.pid)
     finally:
         server.terminate()
-        server.wait(timeout=10)
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
 
     ordered = sorted(tally.latencies)
     count = len(ordered)

@@ -25,6 +25,7 @@ from framecast.emulator.assets import AssetApi
 from framecast.emulator.disrupt import disrupt, error_response
 from framecast.emulator.history import RequestHistory
 from framecast.emulator.nanogpt import NanoGptApi
+from framecast.emulator.recording import Seen, record
 from framecast.emulator.store import JobStore
 from framecast.emulator.videos import EmulatorConfig, VideoApi
 from framecast.emulator.wire import ApiError, Request, Response
@@ -47,19 +48,6 @@ class Route:
     prefixes: tuple[str, ...]  # () : served at the root, with no API key
     # A fixed path (`/videos/characters`), which wins over any id pattern it also fits.
     literal: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Seen:
-    """One request as the emulator saw it; credentials are noted, never kept."""
-
-    method: str
-    path: str
-    had_authorization: bool
-    content_type: str = ""
-    query: str = ""
-    had_api_key: bool = False  # NanoGPT's x-api-key header
-    range: str = ""  # the Range header, for checking resumed downloads
 
 
 class EmulatorApp:
@@ -135,18 +123,9 @@ class EmulatorApp:
         return self.store.added
 
     def handle(self, request: Request) -> Response:
+        seen = record(request)
         with self._lock:
-            self.seen.append(
-                Seen(
-                    request.method,
-                    request.path,
-                    "authorization" in request.headers,
-                    request.headers.get("content-type", "").split(";")[0],
-                    "&".join(f"{k}={v[-1]}" for k, v in request.query.items() if k != "signature"),
-                    "x-api-key" in request.headers,
-                    request.headers.get("range", ""),
-                )
-            )
+            self.seen.append(seen)
         try:
             rule = self._fault_for(request)
         except ValueError as error:
