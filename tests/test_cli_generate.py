@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -79,7 +80,7 @@ def test_json_job_decodes_to_the_requested_size_and_duration(isolated: Path) -> 
     assert saved.name == f"{doc['id']}.mp4"
     assert doc["output"]["bytes"] == saved.stat().st_size
     probe = probe_mp4(saved)
-    assert (probe.width, probe.height, probe.fps, probe.frames) == (1280, 720, 30, 240)
+    assert (probe.width, probe.height, probe.fps, probe.frames) == (1280, 720, Fraction(30), 240)
     assert probe.duration == pytest.approx(8.0)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -65,11 +66,11 @@ def test_unknown_model_suggests_the_nearest(isolated: Path) -> None:
 
 
 @pytest.fixture
-def lumenfall(monkeypatch: pytest.MonkeyPatch) -> Served:
+def lumenfall(monkeypatch: pytest.MonkeyPatch) -> Iterator[Served]:
     served = serve(EmulatorConfig())
     monkeypatch.setenv("LUMENFALL_API_KEY", "lmnfl_test")
     monkeypatch.setenv("LUMENFALL_BASE_URL", served.origin + "/openai/v1")
-    yield served  # type: ignore[misc]
+    yield served
     served.server.stop()
 
 

@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from typer.testing import Result
 
 from tests.conftest import FRAMECAST, Served, invoke, probe_mp4, run_command
 
@@ -103,7 +104,7 @@ def test_write_info_json(isolated: Path) -> None:
     assert info["output"]["path"] == "boat.mp4" and info["created_at"] and info["completed_at"]
 
 
-def run(*args: str, **env: str):  # type: ignore[no-untyped-def]
+def run(*args: str, **env: str) -> Result:
     return invoke(
         "generate", BOAT, "--provider", "emulator", "-o", "p.mp4", "--force", *args, env=env
     )

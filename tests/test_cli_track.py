@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from framecast.emulator.store import VideoRecord
 from tests.conftest import Served, invoke, journal_rows, probe_mp4
 
 BOAT = "a paper boat drifting down a rainy street"
@@ -246,7 +247,7 @@ def test_unknown_status_value_does_not_crash(
 
     real = videos.lifecycle
 
-    def odd(record, now):  # type: ignore[no-untyped-def]
+    def odd(record: VideoRecord, now: float) -> tuple[str, int, float | None]:
         status, progress, finished = real(record, now)
         return ("rendering" if status == "in_progress" else status), progress, finished
 

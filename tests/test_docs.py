@@ -71,8 +71,10 @@ def test_help_lists_the_exit_codes() -> None:
 
 
 def test_completions_are_current() -> None:
+    folder = ROOT / "completions"
+    assert sorted(path.name for path in folder.iterdir()) == sorted(scripts())
     for name, text in scripts().items():
-        path = ROOT / "completions" / name
+        path = folder / name
         assert path.read_text(encoding="utf-8") == text, (
             "regenerate: python -m framecast.cli.completions"
         )

@@ -54,7 +54,7 @@ def made(client: httpx.Client, body: dict[str, Any]) -> tuple[int, int, float]:
     answer = httpx.get(done["output"]["url"])
     assert answer.status_code == 200 and answer.headers["content-type"] == "video/mp4"
     probe = probe_mp4(answer.content)
-    return probe.width, probe.height, round(probe.frames / probe.fps, 3)
+    return probe.width, probe.height, round(float(probe.frames / probe.fps), 3)
 
 
 @pytest.mark.parametrize("model", ["sora-2", "grok-imagine-video"])

@@ -88,14 +88,14 @@ def test_png_thumbnail_and_spritesheet_decode() -> None:
         (render_spritesheet("x", 640, 360, frames=96), (160 * 8, 90)),
         (render_spritesheet("x", 640, 360, frames=3), (160 * 3, 90)),
     ]:
-        with av.open(io.BytesIO(data)) as container:
+        with av.open(io.BytesIO(data), mode="r") as container:
             frame = next(container.decode(video=0))
         assert (frame.width, frame.height) == size
 
 
 def test_thumbnail_shows_the_same_picture() -> None:
     colours = MacroblockColours("same picture")
-    with av.open(io.BytesIO(render_thumbnail("same picture", 256, 128))) as container:
+    with av.open(io.BytesIO(render_thumbnail("same picture", 256, 128)), mode="r") as container:
         frame = next(container.decode(video=0)).to_rgb()
     plane = bytes(frame.planes[0])
     stride = frame.planes[0].line_size

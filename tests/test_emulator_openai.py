@@ -174,6 +174,6 @@ def test_framecast_generates_and_downloads_through_the_strict_dialect(
     assert thumb.exit_code == 0, thumb.output
     saved = Path(thumb.stdout.strip())
     assert saved.suffix == ".webp"
-    with av.open(io.BytesIO(saved.read_bytes()), format="webp_pipe") as container:
+    with av.open(io.BytesIO(saved.read_bytes()), mode="r", format="webp_pipe") as container:
         frame = next(container.decode(video=0))
     assert (frame.width, frame.height) == (1280, 720)

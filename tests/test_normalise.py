@@ -209,7 +209,12 @@ def test_tier_scale(tier: str, megapixels: float) -> None:
 )
 def test_bad_values_are_usage_errors(kwargs: dict[str, str]) -> None:
     with pytest.raises(UsageError):
-        normalise(SORA, **kwargs)
+        normalise(
+            SORA,
+            size=kwargs.get("size"),
+            aspect_ratio=kwargs.get("aspect_ratio"),
+            resolution=kwargs.get("resolution"),
+        )
 
 
 def test_prepare_checks_modes_only_when_they_are_known() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 
 import pytest
 
@@ -28,7 +29,7 @@ def job(job_id: str, status: JobStatus = JobStatus.QUEUED, **kw: object) -> Job:
     return Job(id=job_id, provider="test", status=status, **kw)  # type: ignore[arg-type]
 
 
-def script(*statuses: JobStatus, hint: float | None = None):  # type: ignore[no-untyped-def]
+def script(*statuses: JobStatus, hint: float | None = None) -> Callable[[int, Job], Job]:
     queue = list(statuses)
 
     def fetch(index: int, current: Job) -> Job:

@@ -10,6 +10,7 @@ import pytest
 from framecast.domain import Job, JobRequest, JobStatus
 from framecast.emulator import EmulatorConfig
 from framecast.errors import AuthError, RequestRejected
+from framecast.providers.base import Variant
 from framecast.providers.openai import OpenAIProvider
 from tests.conftest import Served, probe_mp4, serve
 
@@ -26,7 +27,8 @@ def emulator() -> Iterator[Served]:
 
 @pytest.fixture
 def api(emulator: Served) -> Iterator[OpenAIProvider]:
-    with OpenAIProvider(base_url=emulator.base_url, api_key="sk-test") as provider:
+    provider = OpenAIProvider(base_url=emulator.base_url, api_key="sk-test")
+    with provider:
         yield provider
 
 
@@ -85,8 +87,9 @@ def test_downloads_every_variant(api: OpenAIProvider) -> None:
     (job,) = api.submit(JobRequest(BOAT, size="1280x720"))
     done = finish(api, job)
     payloads = {}
-    for variant in ("video", "thumbnail", "spritesheet"):
-        with api.open_asset(done, variant) as response:  # type: ignore[arg-type]
+    variants: tuple[Variant, ...] = ("video", "thumbnail", "spritesheet")
+    for variant in variants:
+        with api.open_asset(done, variant) as response:
             payloads[variant] = response.read()
     assert probe_mp4(payloads["video"]).width == 1280
     assert payloads["thumbnail"][8:12] == payloads["spritesheet"][8:12] == b"WEBP"

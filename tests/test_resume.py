@@ -13,10 +13,12 @@ from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
 
+import httpx
 import pytest
 
 from framecast.emulator.media import Renderer
 from framecast.emulator.mp4 import render_mp4
+from framecast.emulator.wire import Request, Response
 from tests import hostile
 from tests.conftest import FRAMECAST, Served, invoke, journal_rows, reap, spawn
 
@@ -53,7 +55,7 @@ def test_an_unresumable_server_restarts_cleanly(served_env: Served) -> None:
     served_env.app.inject("content:cut")
     original = served_env.app.handle
 
-    def without_ranges(request):  # type: ignore[no-untyped-def]
+    def without_ranges(request: Request) -> Response:
         if "range" in request.headers:
             headers = {k: v for k, v in request.headers.items() if k != "range"}
             request = type(request)(
@@ -185,7 +187,7 @@ def test_a_resume_answered_416_with_everything_here_is_complete(tmp_path: Path) 
 
     class Finished:
         @contextmanager
-        def open(self, headers: dict[str, str]) -> Iterator[object]:
+        def open(self, headers: dict[str, str]) -> Iterator[httpx.Response]:
             asked.append(headers)
             raise RequestRejected("HTTP 416", status=416)
             yield

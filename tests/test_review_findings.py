@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -53,7 +54,7 @@ def serve_job(server: hostile.Hostile, job: dict[str, object]) -> None:
     ],
 )
 def test_odd_numbers_from_a_server_never_break_the_journal(
-    server: hostile.Hostile, odd: dict[str, object]
+    server: hostile.Hostile, odd: dict[str, Any]
 ) -> None:
     serve_job(server, hostile.video("video_odd", **odd))
 

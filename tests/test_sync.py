@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from framecast.domain import JobRequest
+from framecast.emulator.wire import Request, Response
 from framecast.journal import Journal
 from tests import hostile
 from tests.conftest import Served, invoke, journal_rows, spawn
@@ -170,10 +171,8 @@ def test_a_list_that_is_not_a_list_settles_nothing(served_env: Served, answer: o
     assert invoke("generate", BOAT, "--no-wait").exit_code == 5
     original = served_env.app.handle
 
-    def broken_list(request):  # type: ignore[no-untyped-def]
+    def broken_list(request: Request) -> Response:
         if request.method == "GET" and request.path == "/v1/videos":
-            from framecast.emulator.wire import Response
-
             return Response.json(200, answer)
         return original(request)
 

@@ -12,6 +12,7 @@ import stat
 from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -37,7 +38,7 @@ def data_dir() -> Path:
     return Path(os.environ["FRAMECAST_DATA_DIR"])
 
 
-def serve_job(server: hostile.Hostile, job_id: str, **fields: object) -> None:
+def serve_job(server: hostile.Hostile, job_id: str, **fields: Any) -> None:
     """A server whose one job is `job_id`, completed, with a real MP4 at /content."""
     server.route(
         "POST", r"/v1/videos", lambda r: hostile.json_answer(hostile.video(job_id, **fields))
