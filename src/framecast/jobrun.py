@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from framecast.delivery import Delivery, Events, Tracked, deliver
 from framecast.domain import Job, JobError, JobRequest, JobStatus
@@ -53,6 +53,13 @@ if TYPE_CHECKING:
 __all__ = ["Delivery", "Events", "JobRun", "Tracked", "job_failed"]
 
 MAX_N = 4
+
+
+@runtime_checkable
+class Heartbeat(Protocol):
+    """Events that want a word while the run waits between polls (the plain display)."""
+
+    def tick(self) -> float | None: ...
 
 
 class JobRun:
@@ -360,6 +367,7 @@ class JobRun:
             refresh_first=refresh_first,
             on_update=updated,
             on_trouble=lambda index, job, error: self.events.trouble(job, error),
+            on_idle=self.events.tick if isinstance(self.events, Heartbeat) else lambda: None,
             clock=self.clock,
             sleep=self.sleep,
         )

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from framecast.domain import Job
 from framecast.errors import ProviderUnavailable, WaitTimeout
 
+MIN_SLICE = 0.01  # the shortest slice of a wait between polls, whatever on_idle asks
+
 
 @dataclass(frozen=True, slots=True)
 class PollPolicy:
@@ -44,6 +46,7 @@ def track(
     policy: PollPolicy,
     on_update: Callable[[int, Job], None] = lambda index, job: None,
     on_trouble: Callable[[int, Job, ProviderUnavailable], None] = lambda index, job, error: None,
+    on_idle: Callable[[], float | None] = lambda: None,
     deadline: float | None = None,
     refresh_first: bool = False,
     clock: Callable[[], float] = time.monotonic,
@@ -54,6 +57,10 @@ def track(
     `fetch(i, job)` gets a fresh view of the i-th job. Failed jobs are returned
     like the others: judging them is the caller's business. When `deadline`
     (a `clock()` value) passes first, WaitTimeout carries the latest views.
+
+    `on_idle()` is called before each poll and wait (a display's heartbeat); it returns
+    how many seconds may pass before it is called again (None: not before the next poll),
+    so a long wait between polls is slept in slices that short.
     """
     latest = list(jobs)
     polls = [0] * len(latest)
@@ -70,9 +77,13 @@ def track(
         when, index = heapq.heappop(due)
         if deadline is not None and when > deadline:
             when = deadline
-        pause = when - clock()
-        if pause > 0:
-            sleep(pause)
+        wake = on_idle()  # before every poll, so a heartbeat is never skipped
+        while (pause := when - clock()) > 0:
+            if wake is None or wake >= pause:
+                sleep(pause)
+                break
+            sleep(max(wake, MIN_SLICE))
+            wake = on_idle()
         asked = 0.0
         try:
             job = fetch(index, latest[index])

@@ -60,6 +60,47 @@ def job_document(
     }
 
 
+# The fields a job (or a journal entry) offers to `--fields` and `--print`, in the order
+# they are listed: the keys of `job_document`, with `output` flattened to url, path and
+# bytes, and `ref` (@N, a journal entry's place among the recent ones).
+FIELDS: tuple[str, ...] = (
+    "ref",
+    "id",
+    "status",
+    "progress",
+    "model",
+    "provider",
+    "cost",
+    "cost_estimate",
+    "currency",
+    "created_at",
+    "completed_at",
+    "expires_at",
+    "url",
+    "path",
+    "bytes",
+    "prompt",
+    "seconds",
+    "size",
+    "error",
+    "executed_model",
+    "upstream_provider",
+    "balance",
+    "adjustments",
+    "imported",
+)
+_OUTPUT_FIELDS = {"url", "path", "bytes"}
+
+
+def select(document: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
+    """Only these fields of a job document, in the order asked, with the output flattened
+    (`url` is `output.url`); a field the document lacks (a job's `ref`) is None."""
+    output = document.get("output") or {}
+    return {
+        name: output.get(name) if name in _OUTPUT_FIELDS else document.get(name) for name in fields
+    }
+
+
 def money(amount: float | None, currency: str | None) -> str | None:
     """Whole cents as cents ($0.40); finer prices keep their digits ($0.1764, $0.002)."""
     if amount is None:

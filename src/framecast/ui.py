@@ -13,12 +13,13 @@ import json
 import re
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from framecast.domain import Job, JobStatus
-from framecast.report import entry_phrase, human_bytes, money, status_phrase
+from framecast.report import human_bytes, money, status_phrase
 from framecast.untrusted import clean
 
 if TYPE_CHECKING:
@@ -27,7 +28,6 @@ if TYPE_CHECKING:
 
     from framecast.catalog import ModelInfo
     from framecast.errors import ProviderUnavailable
-    from framecast.journal import Entry
     from framecast.pricing import Estimate
 
 
@@ -61,6 +61,11 @@ class Display:
 
     def download_finished(self) -> None: ...
 
+    def tick(self) -> float | None:
+        """Called while the run waits between polls: show what is due now, and say how many
+        seconds may pass before the next call (None: no need to be called)."""
+        return None
+
     def close(self) -> None: ...
 
 
@@ -74,24 +79,76 @@ class NotesOnly(Display):
         self.err.print(f"Note: {text}", soft_wrap=True)
 
 
-class PlainDisplay(Display):
-    """One line per status change: readable in CI logs, no redrawing."""
+@dataclass(slots=True)
+class _Watched:
+    """What the plain display remembers of one job: its last view and line, its pace."""
 
-    def __init__(self, err: Console) -> None:
+    job: Job
+    last_line: float
+    first: tuple[float, int] | None = None  # (when, percent) of the first progress seen
+    latest: tuple[float, int] | None = None  # (when, percent) the progress last rose
+
+
+class PlainDisplay(Display):
+    """One line per status change, and a heartbeat line at least every `heartbeat` seconds
+    while a job runs (status, percent, elapsed, ETA): readable in CI logs, no redrawing,
+    never silent long enough to look hung."""
+
+    def __init__(
+        self,
+        err: Console,
+        *,
+        heartbeat: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.err = err
-        self._seen: dict[str, tuple[JobStatus, str | None]] = {}
-        self._started = time.monotonic()
+        self.heartbeat = heartbeat if heartbeat > 0 else None
+        self._clock = clock
+        self._started = clock()
+        self._watched: dict[str, _Watched] = {}
 
     def _line(self, text: str) -> None:
         self.err.print(text, soft_wrap=True)
 
+    def _report(self, watched: _Watched, now: float) -> None:
+        job = watched.job
+        timing = duration(now - self._started)
+        eta = _eta(watched, now) if not job.finished else None
+        if eta is not None:
+            timing += f", ETA {duration(eta)}"
+        self._line(f"{job.id}: {status_phrase(job)} ({timing})")
+        watched.last_line = now
+
     def update(self, job: Job) -> None:
-        state = (job.status, job.raw_status)
-        if self._seen.get(job.id) == state:
-            return
-        self._seen[job.id] = state
-        elapsed = time.monotonic() - self._started
-        self._line(f"{job.id}: {status_phrase(job)} ({elapsed:.0f}s)")
+        now = self._clock()
+        watched = self._watched.get(job.id)
+        changed = watched is None or (watched.job.status, watched.job.raw_status) != (
+            job.status,
+            job.raw_status,
+        )
+        if watched is None:
+            watched = self._watched[job.id] = _Watched(job, now)
+        watched.job = job
+        if job.progress is not None:
+            if watched.first is None or job.progress < watched.first[1]:
+                watched.first = watched.latest = (now, job.progress)
+            elif watched.latest is None or job.progress > watched.latest[1]:
+                watched.latest = (now, job.progress)
+        if changed:
+            self._report(watched, now)
+
+    def tick(self) -> float | None:
+        if self.heartbeat is None:
+            return None
+        now = self._clock()
+        waits: list[float] = []
+        for watched in self._watched.values():
+            if watched.job.finished:
+                continue
+            if now - watched.last_line >= self.heartbeat - 1e-9:
+                self._report(watched, now)
+            waits.append(watched.last_line + self.heartbeat - now)
+        return min(waits, default=None)
 
     def trouble(self, job: Job, error: ProviderUnavailable) -> None:
         self._line(f"{job.id}: could not check on the job ({error.message}); will retry")
@@ -102,6 +159,28 @@ class PlainDisplay(Display):
     def download_started(self, job: Job, path: Path, total: int | None) -> None:
         size = "" if total is None else f" ({human_bytes(total)})"
         self._line(f"{job.id}: downloading to {path}{size}")
+
+
+def _eta(watched: _Watched, now: float) -> float | None:
+    """Seconds left at the pace seen so far (from the first progress seen to the latest rise);
+    None before the progress has moved, or once that pace says it should be done."""
+    if watched.first is None or watched.latest is None:
+        return None
+    (t0, p0), (t1, p1) = watched.first, watched.latest
+    if p1 <= p0 or t1 <= t0 or p1 >= 100:
+        return None
+    left = t1 + (100 - p1) * (t1 - t0) / (p1 - p0) - now
+    return left if left >= 0.5 else None
+
+
+def duration(seconds: float) -> str:
+    """6s, 2m05s, 1h02m: elapsed times and ETAs in progress lines."""
+    whole = max(0, round(seconds))
+    if whole < 60:
+        return f"{whole}s"
+    if whole < 3600:
+        return f"{whole // 60}m{whole % 60:02d}s"
+    return f"{whole // 3600}h{whole % 3600 // 60:02d}m"
 
 
 class LiveDisplay(Display):
@@ -189,15 +268,21 @@ class LiveDisplay(Display):
             self._progress.stop()
 
 
-def make_display(err: Console, *, quiet: bool = False, mode: str = "auto") -> Display:
-    """auto: a live bar on a terminal (not TERM=dumb), plain lines otherwise; or as asked."""
+def make_display(
+    err: Console, *, quiet: bool = False, mode: str = "auto", heartbeat: float = 30.0
+) -> Display:
+    """auto: a live bar on a terminal (not TERM=dumb), plain lines otherwise; or as asked.
+
+    Plain lines come on each status change and at least every `heartbeat` seconds while a
+    job runs (0 or less: only on changes); the live bar redraws itself.
+    """
     if quiet or mode == "none":
         return Display()
     if mode == "plain":
-        return PlainDisplay(err)
+        return PlainDisplay(err, heartbeat=heartbeat)
     if mode == "bar" or (err.is_terminal and not err.is_dumb_terminal):
         return LiveDisplay(err)
-    return PlainDisplay(err)
+    return PlainDisplay(err, heartbeat=heartbeat)
 
 
 def print_json(document: dict[str, Any]) -> None:
@@ -235,86 +320,110 @@ def summary(job: Job, path: Path | None, size: int | None, elapsed: float | None
     return " · ".join(parts)
 
 
-def job_details(out: Console, job: Job, path: str | None) -> None:
-    """`framecast status ID` in human form: one field per line."""
-    from rich.table import Table
+def value_text(value: object) -> str:
+    """A document's value as one line of text for scripts (TSV, --print): in full, cleaned."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        text = "; ".join(str(item) for item in value)
+    elif isinstance(value, dict):
+        text = json.dumps(value, ensure_ascii=False)
+    else:
+        text = str(value)
+    return clean(text, keep_newlines=False).replace("\t", " ")
 
-    from framecast.report import iso
+
+def print_tsv(rows: Iterable[Iterable[object]]) -> None:
+    """Tab-separated lines on stdout, every value in full (no markup, no cutting), cleaned."""
+    sys.stdout.write("".join("\t".join(value_text(v) for v in row) + "\n" for row in rows))
+    sys.stdout.flush()
+
+
+def job_details(out: Console, rows: Iterable[tuple[str, str]]) -> None:
+    """`framecast status ID` in human form: one field per line; long values (a signed URL)
+    wrap onto more lines, never cut."""
+    from rich.table import Table
 
     table = Table.grid(padding=(0, 2))
-    table.add_column(style="bold")
-    table.add_column()
-    rows: list[tuple[str, str | None]] = [
-        ("id", job.id),
-        ("provider", job.provider),
-        ("model", job.model),
-        ("status", status_phrase(job)),
-        ("prompt", job.prompt),
-        ("seconds", None if job.seconds is None else str(job.seconds)),
-        ("size", job.size),
-        ("created", iso(job.created_at)),
-        ("completed", iso(job.completed_at)),
-        ("expires", iso(job.expires_at)),
-        ("url", job.output_url),
-        ("saved to", path),
-        ("error", None if job.error is None else f"{job.error.message} ({job.error.code})"),
-        ("cost", money(job.cost, job.currency)),
-        ("estimate", money(job.cost_estimate, job.currency) if job.cost is None else None),
-    ]
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column(overflow="fold")
     for name, value in rows:
-        if value is not None:
-            table.add_row(name, value)
+        table.add_row(name, clean(value))
     out.print(table)
 
 
-def jobs_table(out: Console, entries: Iterable[Entry]) -> None:
-    """`framecast status` with no id: recent jobs from the journal, newest first."""
+@dataclass(frozen=True, slots=True)
+class ColumnSpec:
+    """A column of the `status` table and how it gives way when the terminal is narrow.
+
+    `keep`: always shown in full (ids, status). The others claim the width left in `rank`
+    order (lowest first): each its full width, or what is left if that is at least `least`
+    cells (None: full width or nothing); one that cannot is left out. `fold` wraps a
+    narrowed column's text onto more lines; otherwise it is shortened with an ellipsis
+    (free text such as a prompt).
+    """
+
+    header: str
+    keep: bool = False
+    rank: int = 0
+    least: int | None = 12  # None: shown whole or not at all
+    fold: bool = True
+    right: bool = False
+
+
+GUTTER = 2  # cells between two columns
+
+
+def jobs_table(
+    out: Console,
+    columns: Sequence[ColumnSpec],
+    rows: Sequence[Sequence[str]],
+    footer: str | None = None,
+) -> None:
+    """`framecast status` with no id: recent jobs, laid out to the console's width so that
+    ids, @N and status are never cut (Rich alone would squeeze every column)."""
+    from rich.cells import cell_len
     from rich.table import Table
 
-    from framecast.report import iso
-
-    rows: list[list[str]] = []
-    total = 0.0
-    priced = 0
-    for n, entry in enumerate(entries, start=1):
-        job = entry.job
-        created = iso(job.created_at or entry.submitted_at) or ""
-        cost = money(job.cost, job.currency) or (
-            f"~{money(job.cost_estimate, job.currency)}" if job.cost_estimate is not None else ""
+    cells = [[clean(cell, keep_newlines=False) for cell in row] for row in rows]
+    natural = [
+        max(cell_len(column.header), *(cell_len(row[i]) for row in cells), 1)
+        for i, column in enumerate(columns)
+    ]
+    widths: dict[int, int] = {i: natural[i] for i, c in enumerate(columns) if c.keep}
+    used = sum(widths.values()) + GUTTER * max(0, len(widths) - 1)
+    squeezed = used > out.width
+    if not squeezed:
+        # In rank order, each column takes its full width, or what is left if that is at
+        # least its `least`; a column that cannot have even that is left out.
+        for _, i in sorted((c.rank, i) for i, c in enumerate(columns) if not c.keep):
+            gap = GUTTER if widths else 0
+            left = out.width - used - gap
+            least = columns[i].least
+            if least is None:
+                least = natural[i]
+            if left >= min(natural[i], least):
+                widths[i] = min(natural[i], left)
+                used += gap + widths[i]
+    table = Table(box=None, pad_edge=False, header_style="bold", padding=(0, GUTTER // 2))
+    shown = sorted(widths)
+    for i in shown:
+        column = columns[i]
+        table.add_column(
+            column.header,
+            justify="right" if column.right else "left",
+            # Kept columns that cannot all fit fold (wrap) rather than lose characters.
+            width=None if squeezed else widths[i],
+            no_wrap=not squeezed and (column.keep or not column.fold),
+            overflow="fold" if squeezed or column.fold else "ellipsis",
         )
-        if job.cost is not None:
-            total += job.cost
-            priced += 1
-        row = [
-            f"@{n}",
-            job.id,
-            entry_phrase(entry),
-            job.model or "",
-            created[:16].replace("T", " "),
-            cost,
-            entry.output_path or "",
-            job.prompt or "",
-        ]
-        rows.append([clean(cell, keep_newlines=False) for cell in row])
-    headers = ["#", "ID", "STATUS", "MODEL", "CREATED", "COST", "OUTPUT", "PROMPT"]
-    # The first six columns always show in full; OUTPUT and PROMPT share what is left
-    # (Rich would otherwise squeeze every column, the short ones to nothing).
-    essential = sum(max(len(headers[i]), *(len(r[i]) for r in rows)) + 2 for i in range(6))
-    spare = out.width - essential
-    shown = 8 if spare >= 24 else 6
-    table = Table(box=None, pad_edge=False, header_style="bold")
-    for i, name in enumerate(headers[:shown]):
-        if i < 6:
-            table.add_column(name, no_wrap=True, justify="right" if name == "COST" else "left")
-        else:
-            table.add_column(
-                name, no_wrap=True, overflow="ellipsis", max_width=max(8, spare // 2 - 2)
-            )
-    for row in rows:
-        table.add_row(*row[:shown])
+    for row in cells:
+        table.add_row(*(row[i] for i in shown))
     out.print(table)
-    if priced:
-        out.print(f"Spent {money(total, 'USD')} on {priced} job(s) shown.")
+    if footer:
+        out.print(footer)
 
 
 def estimate_table(out: Console, estimate: Estimate, *, provider: str | None, n: int) -> None:

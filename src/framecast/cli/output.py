@@ -7,8 +7,8 @@ import time
 from pathlib import Path
 
 from framecast.domain import Job
-from framecast.report import job_document
-from framecast.ui import console, print_json, print_result, summary
+from framecast.report import job_document, select
+from framecast.ui import console, print_json, print_result, summary, value_text
 
 
 def emit(
@@ -21,24 +21,18 @@ def emit(
     started: float | None = None,
     adjustments: list[str] | None = None,
     print_field: str | None = None,
+    fields: tuple[str, ...] | None = None,
 ) -> None:
-    """A finished command's result: one field, the JSON document, or the path (else the id)."""
+    """A finished command's result: one field, the JSON document (only `fields` of it, when
+    given), or the path (else the id)."""
+    document = job_document(
+        job, path=None if path is None else str(path), size=size, adjustments=adjustments
+    )
     if print_field:
-        value = {
-            "id": job.id,
-            "path": None if path is None else str(path),
-            "url": job.output_url,
-            "status": job.status.value,
-            "cost": job.cost,
-        }[print_field]
-        print_result("" if value is None else str(value))
+        print_result(value_text(select(document, (print_field,))[print_field]))
         return
     if json_mode:
-        print_json(
-            job_document(
-                job, path=None if path is None else str(path), size=size, adjustments=adjustments
-            )
-        )
+        print_json(select(document, fields) if fields else document)
         return
     if path is not None or size is None:
         print_result(str(path) if path is not None else job.id)
