@@ -144,6 +144,7 @@ def test_human_estimate(served_env: Served) -> None:
 def test_estimate_reports_adjustments(served_env: Served) -> None:
     result = invoke("estimate", BOAT, "-m", "sora-2", "--seconds", "10", "--json")
 
+    assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert doc["adjustments"] == ["seconds 10 -> 12 (nearest sora-2 offers)"]
     assert doc["total"] == pytest.approx(1.2)
@@ -168,7 +169,7 @@ def test_max_cost_refuses_before_submitting(lumenfall: Served) -> None:
 
     assert result.exit_code == 8
     assert result.stdout == ""
-    assert "BudgetExceeded: The estimate, 1.60 USD, is above --max-cost 1.00." in result.stderr
+    assert "framecast: error: The estimate, 1.60 USD, is above --max-cost 1.00." in result.stderr
     assert "Nothing was sent. Source: lumenfall dry run" in result.stderr
     assert nothing_was_created(lumenfall)
 

@@ -52,7 +52,7 @@ def test_1_unexpected_error_is_reported_without_a_traceback(
 
     assert result.exit_code == 1
     assert result.stdout == ""
-    assert "RuntimeError: the journal exploded" in result.stderr
+    assert "framecast: error: unexpected error: the journal exploded" in result.stderr
     assert "--traceback" in result.stderr
     assert "Traceback" not in result.stderr
     assert "exist at the provider. Resume with: framecast wait video_" in result.stderr
@@ -105,7 +105,7 @@ def test_3_no_provider_configured_says_how_to_configure_one(isolated: Path) -> N
 
     assert result.exit_code == 3
     assert result.stdout == ""
-    assert "ConfigError: No provider is configured." in result.stderr
+    assert "framecast: error: No provider is configured." in result.stderr
     assert "OPENAI_API_KEY" in result.stderr
     assert "--provider emulator" in result.stderr
     assert not list(Path.cwd().iterdir()), "no fake output may appear"
@@ -130,7 +130,7 @@ def test_3_key_refused_by_the_server(monkeypatch: pytest.MonkeyPatch) -> None:
         served.server.stop()
 
     assert result.exit_code == 3
-    assert "AuthError: HTTP 401 AUTHENTICATION_FAILED: Incorrect API key provided." in result.stderr
+    assert "framecast: error: HTTP 401 AUTHENTICATION_FAILED: Incorrect API key provided." in result.stderr
     assert "sk-wrong" not in result.stderr + result.stdout
 
 
@@ -139,7 +139,7 @@ def test_4_rejected_by_the_provider(served_env: Served) -> None:
 
     assert result.exit_code == 4
     assert result.stdout == ""
-    assert "RequestRejected: HTTP 400 INVALID_REQUEST: 'negative_prompt' must be" in result.stderr
+    assert "framecast: error: HTTP 400 INVALID_REQUEST: 'negative_prompt' must be" in result.stderr
     assert len(served_env.seen("POST")) == 1, "a rejected submission is never retried"
 
 
@@ -159,7 +159,7 @@ def test_5_network_failure(isolated: Path, monkeypatch: pytest.MonkeyPatch) -> N
     result = invoke("generate", BOAT, "--base-url", f"http://127.0.0.1:{port}/v1")
 
     assert result.exit_code == 5
-    assert "ProviderUnavailable: Could not connect" in result.stderr
+    assert "framecast: error: Could not connect" in result.stderr
     assert "Nothing was sent" in result.stderr
     assert result.stdout == ""
     assert journal_rows(isolated) == [], "a submission that never left is not journaled"
@@ -176,7 +176,7 @@ def test_6_job_failed(served_env: Served) -> None:
         "message": "The emulator was asked to fail this job.",
     }
     assert doc["output"] == {"url": None, "path": None, "bytes": None}
-    assert "JobFailed:" in result.stderr
+    assert "framecast: error: Job " in result.stderr and " failed" in result.stderr
     assert not list(Path.cwd().glob("*.mp4"))
 
 
@@ -203,7 +203,7 @@ def test_7_timeout_prints_the_id_and_the_resume_command(served_env: Served) -> N
     assert result.exit_code == 7
     doc = json.loads(result.stdout)
     assert doc["status"] in ("queued", "in_progress")
-    assert "WaitTimeout:" in result.stderr
+    assert "framecast: error: Timed out with 1 job(s) still running." in result.stderr
     assert f"Resume with: framecast wait {doc['id']} -o late.mp4" in result.stderr
     rows = journal_rows(Path(__import__("os").environ["FRAMECAST_DATA_DIR"]))
     assert [r["id"] for r in rows] == [doc["id"]]

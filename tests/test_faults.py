@@ -138,7 +138,7 @@ def test_generate_with_a_faulty_submission(dialect: tuple[Dialect, Served], faul
         return
     assert result.exit_code == 5, result.output
     assert result.stdout == ""
-    assert "SubmissionUnknown" in result.stderr
+    assert "framecast: error: The submission's outcome is unknown" in result.stderr
     assert "may be billed" in result.stderr
     assert "framecast sync" in result.stderr
     assert "Check the base URL" not in result.stderr
@@ -218,7 +218,7 @@ def test_generate_never_saves_the_wrong_bytes(dialect: tuple[Dialect, Served], f
     result = invoke("generate", PROMPT, "-o", "clip.mp4")
 
     assert result.exit_code == 5, result.output
-    assert "BadDownload" in result.stderr
+    assert "framecast: error: The download " in result.stderr
     assert "got " in result.stderr
     assert not Path("clip.mp4").exists()
     (row,) = rows()

@@ -37,8 +37,8 @@ def test_a_full_disk_during_the_download_names_the_file_and_the_job(
     result = invoke("generate", BOAT, "-o", "clip.mp4")
 
     assert result.exit_code == 9, result.output
-    (first,) = [line for line in result.stderr.splitlines() if "Error" in line]
-    assert first.startswith("LocalIOError: Could not write ")
+    (first,) = [line for line in result.stderr.splitlines() if "error: " in line]
+    assert first.startswith("framecast: error: Could not write ")
     assert ".part: No space left on device." in first
     (row,) = journal_rows(data_dir())
     assert row["status"] == "completed"
@@ -88,8 +88,8 @@ def test_an_output_folder_that_turns_unwritable_after_paying(
     result = invoke("generate", BOAT, "-o", "clip.mp4")
 
     assert result.exit_code == 9, result.output
-    (first,) = [line for line in result.stderr.splitlines() if "Error" in line]
-    assert first.startswith("LocalIOError:") and "Permission denied" in first
+    (first,) = [line for line in result.stderr.splitlines() if "error: " in line]
+    assert first.startswith("framecast: error: ") and "Permission denied" in first
     (row,) = journal_rows(data_dir())
     assert f"framecast download {row['id']} -o clip.mp4" in result.stderr
 
@@ -106,11 +106,11 @@ def test_a_damaged_journal_is_one_line_with_the_way_out(served_env: Served) -> N
         assert result.exit_code == 9, result.output
         lines = result.stderr.splitlines()
         assert (
-            lines[0] == f"JournalError: The journal {journal} is damaged (file is not a database)."
+            lines[0] == f"framecast: error: The journal {journal} is damaged (file is not a database)."
         )
         assert (
             lines[1]
-            == f"Move it aside and framecast starts a new one: mv '{journal}' '{journal}.broken'"
+            == f"hint: Move it aside and framecast starts a new one: mv '{journal}' '{journal}.broken'"
         )
     assert served_env.seen("POST") == [], "nothing is sent that could not be journaled"
 
@@ -160,7 +160,7 @@ def test_a_journal_failing_after_the_job_exists_still_names_it(
     result = invoke("generate", BOAT, "-o", "clip.mp4")
 
     assert result.exit_code == 9, result.output
-    assert result.stderr.startswith("JournalError: Could not use the journal")
+    assert result.stderr.startswith("framecast: error: Could not use the journal")
     assert "disk I/O error" in result.stderr
     assert served_env.app.jobs_created() == 1
     (job_id,) = [v.id for v in served_env.app.videos.store.page(None, 10, True)[0]]

@@ -70,14 +70,14 @@ def test_each_level_wins_over_the_next(
     origin: str,
 ) -> None:
     resolved = settings(config_path, flags, env, profile)
-    assert (resolved.get("model"), resolved.origin("model")) == (expected, origin)
+    assert (resolved.request.model, resolved.origins.get("model")) == (expected, origin)
 
 
 def test_built_in_defaults_come_last(tmp_path: Path) -> None:
     resolved = settings(tmp_path / "none.toml")
-    assert (resolved.get("timeout"), resolved.origin("timeout")) == (1800.0, "default")
-    assert (resolved.get("n"), resolved.get("progress")) == (1, "auto")
-    assert resolved.get("model") is None and resolved.profile is None
+    assert (resolved.run.timeout, resolved.origins.get("timeout")) == (1800.0, None)
+    assert (resolved.request.n, resolved.run.progress, resolved.run.heartbeat) == (1, "auto", 30.0)
+    assert resolved.request.model is None and resolved.profile is None
 
 
 def test_profile_selection_order(config_path: Path) -> None:
@@ -95,7 +95,8 @@ def test_environment_values_are_typed(config_path: Path) -> None:
         "FRAMECAST_WRITE_INFO_JSON": "yes",
     }
     resolved = settings(config_path, env=env)
-    assert (resolved.get("seconds"), resolved.get("max_cost"), resolved.get("write_info_json")) == (
+    run = resolved.run
+    assert (resolved.request.seconds, run.max_cost, run.write_info_json) == (
         8,
         2.5,
         True,
@@ -110,9 +111,9 @@ def test_environment_values_are_typed(config_path: Path) -> None:
 
 def test_tables_merge_key_by_key(config_path: Path) -> None:
     resolved = settings(config_path, {"params": {"style": "pop", "seed": 3}}, profile="other")
-    assert resolved.get("params") == {"style": "pop", "quality": "high", "seed": 3}
-    assert resolved.origin("params") == "profile+flag"
-    assert settings(config_path, profile="other").get("metadata") == {"team": "video"}
+    assert resolved.request.params == {"style": "pop", "quality": "high", "seed": 3}
+    assert resolved.origins.get("params") == "profile+flag"
+    assert settings(config_path, profile="other").request.metadata == {"team": "video"}
 
 
 def test_a_flag_with_bad_choice_is_a_usage_error(config_path: Path) -> None:

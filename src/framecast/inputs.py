@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -11,6 +12,7 @@ from urllib.parse import urlsplit
 from framecast import sizes
 from framecast.domain import JobRequest
 from framecast.errors import UsageError
+from framecast.options import RequestSettings
 
 URL_PREFIXES = ("https://", "http://", "data:")
 MAX_IDEMPOTENCY_KEY = 256
@@ -106,57 +108,35 @@ def check_url(flag: str, value: str) -> str:
     return value
 
 
-def build_request(
-    prompt: str,
-    *,
-    model: str | None = None,
-    seconds: int | None = None,
-    size: str | None = None,
-    aspect_ratio: str | None = None,
-    resolution: str | None = None,
-    n: int = 1,
-    images: Iterable[str] = (),
-    video: str | None = None,
-    negative_prompt: str | None = None,
-    seed: int | None = None,
-    audio: bool | None = None,
-    webhook_url: str | None = None,
-    metadata: Mapping[str, str] | None = None,
-    user: str | None = None,
-    idempotency_key: str | None = None,
-    params: Mapping[str, Any] | None = None,
-) -> JobRequest:
+def build_request(prompt: str, given: RequestSettings) -> JobRequest:
+    """The request the settings describe, each value checked; every request setting that
+    JobRequest has a field for is carried over by name."""
     if not prompt.strip():
         raise UsageError("The prompt is empty.")
     if len(prompt) > MAX_PROMPT:
         raise UsageError(
             f"The prompt is {len(prompt):,} characters; the video APIs take at most {MAX_PROMPT:,}."
         )
-    if seconds is not None and seconds <= 0:
-        raise UsageError(f"--seconds {seconds}: the duration must be a positive number of seconds.")
-    if size is not None:
+    if given.seconds is not None and given.seconds <= 0:
+        raise UsageError(
+            f"--seconds {given.seconds}: the duration must be a positive number of seconds."
+        )
+    key = given.idempotency_key
+    if key is not None and not 0 < len(key) <= MAX_IDEMPOTENCY_KEY:
+        raise UsageError(f"--idempotency-key must be 1 to {MAX_IDEMPOTENCY_KEY} characters.")
+    values = {f.name: getattr(given, f.name) for f in dataclasses.fields(given)}
+    # Empty strings mean "not given", as a missing flag does.
+    values = {name: None if value == "" else value for name, value in values.items()}
+    if given.size is not None:
         try:
-            size = sizes.normalise(size)
+            values["size"] = sizes.normalise(given.size)
         except ValueError as exc:
             raise UsageError(f"--size {exc}.") from None
-    if idempotency_key is not None and not 0 < len(idempotency_key) <= MAX_IDEMPOTENCY_KEY:
-        raise UsageError(f"--idempotency-key must be 1 to {MAX_IDEMPOTENCY_KEY} characters.")
-    return JobRequest(
-        prompt=prompt,
-        model=model or None,
-        seconds=seconds,
-        size=size,
-        aspect_ratio=aspect_ratio or None,
-        resolution=resolution or None,
-        n=n,
-        images=tuple(check_media("--image", i, image=True) for i in images),
-        video=None if video is None else check_media("--video", video),
-        negative_prompt=negative_prompt or None,
-        seed=seed,
-        audio=audio,
-        webhook_url=None if webhook_url is None else check_url("--webhook-url", webhook_url),
-        metadata=dict(metadata or {}),
-        user=user or None,
-        idempotency_key=idempotency_key,
-        params=dict(params or {}),
-    )
+    values["images"] = tuple(check_media("--image", i, image=True) for i in values.pop("image"))
+    if given.video is not None:
+        values["video"] = check_media("--video", given.video)
+    if given.webhook_url is not None:
+        values["webhook_url"] = check_url("--webhook-url", given.webhook_url)
+    values["metadata"] = dict(given.metadata or {})
+    values["params"] = dict(given.params or {})
+    return JobRequest(prompt=prompt, **values)

@@ -119,6 +119,42 @@ def prepare(
     return Prepared(effective, info, shape.adjustments)
 
 
+def prepare_offline(request: JobRequest) -> Prepared:
+    """A request checked and converted against the bundled table alone, for pricing when no
+    provider is configured; nothing can be sent from it."""
+    import difflib
+
+    if request.model is None:
+        raise UsageError(
+            "--model is required to price a request without a provider.",
+            hint="List the models and their prices with: framecast models",
+        )
+    table = catalog.bundled()
+    info = table.find(request.model)
+    if info is None:
+        close = difflib.get_close_matches(request.model, list(table.models), n=3)
+        raise UsageError(
+            f"{request.model!r} is not in framecast's price table.",
+            hint=f"Did you mean: {', '.join(close)}?" if close else "See: framecast models",
+        )
+    shape = normalise(
+        info,
+        size=request.size,
+        aspect_ratio=request.aspect_ratio,
+        resolution=request.resolution,
+        seconds=request.seconds,
+    )
+    effective = replace(
+        request,
+        model=info.id,
+        seconds=shape.seconds,
+        size=shape.size,
+        aspect_ratio=shape.aspect_ratio,
+        resolution=shape.resolution,
+    )
+    return Prepared(effective, info, shape.adjustments)
+
+
 def fingerprint(provider: str, base_url: str, request: JobRequest, extend: str | None) -> str:
     """What makes two submissions the same request: where it goes, and everything it asks for.
 

@@ -24,6 +24,7 @@ from framecast.errors import ProviderUnavailable
 
 if TYPE_CHECKING:
     from framecast.providers.base import Provider
+    from framecast.settings import Settings
 
 CACHE_DIR_ENV = "FRAMECAST_CACHE_DIR"
 TTL_ENV = "FRAMECAST_MODELS_TTL"
@@ -148,3 +149,40 @@ def _age(fetched_at: float) -> str:
     if seconds < 5400:
         return f"{seconds / 60:.0f} min"
     return f"{seconds / 3600:.0f} h"
+
+
+def for_settings(
+    settings: Settings, *, refresh: bool, on_warning: Callable[[str], None]
+) -> tuple[Catalog, list[ModelInfo], str]:
+    """`models`: the table, the models to show and where they came from: the bundled table,
+    or with a provider selected, the models its live listing (cached) says it offers."""
+    from framecast.settings import choose_provider
+
+    table = catalog.bundled()
+    shown = list(table.models.values())
+    origin = f"framecast table, as of {table.as_of}"
+    if settings.connection.provider or settings.connection.base_url:
+        with choose_provider(settings).open() as api:
+            found, origin = live(api, refresh=refresh, on_warning=on_warning)
+        if found:
+            table = table.merged(found)
+            shown = offered(table, found)
+    return table, shown, origin
+
+
+def closest(table: Catalog, name: str) -> ModelInfo:
+    """The model called `name`, or a usage error naming the nearest ones."""
+    import difflib
+
+    from framecast.errors import UsageError
+
+    found = table.find(name)
+    if found is None:
+        close = difflib.get_close_matches(name, list(table.models), n=3)
+        raise UsageError(
+            f"Unknown model {name!r}.",
+            hint=f"Did you mean: {', '.join(close)}?"
+            if close
+            else "List them with: framecast models",
+        )
+    return found

@@ -26,6 +26,7 @@ from framecast.untrusted import strip_userinfo
 
 if TYPE_CHECKING:
     from framecast.providers.base import Provider
+    from framecast.settings import Settings
 
 # How far around the moment of submission a listed job may have been created (clocks
 # differ; queues are slow).
@@ -46,6 +47,27 @@ class Finding:
     entry: str | None  # the journal's id for the submission (local-...), if any
     job: Job | None = None
     detail: str = ""
+
+    def document(self) -> dict[str, object]:
+        """The JSON object `sync --json` prints."""
+        job = self.job
+        return {
+            "finding": self.kind,
+            "provider": self.provider,
+            "submission": self.entry,
+            "id": job.id if job else None,
+            "status": job.status.value if job else None,
+            "detail": self.detail or None,
+        }
+
+    def line(self) -> str:
+        """The line `sync` prints."""
+        job = self.job
+        if self.kind == "resolved" and job is not None:
+            return f"{self.entry} -> {job.id} ({job.status.value}) {self.detail}".strip()
+        if self.kind == "imported" and job is not None:
+            return f"imported {job.id} ({job.status.value}, {job.model or 'unknown model'})"
+        return f"{self.entry}: {self.kind.replace('_', ' ')}: {self.detail}"
 
 
 @dataclass(slots=True)
@@ -227,3 +249,39 @@ def _without_listing(
         else f"The {provider.name} API offers no way to look jobs up."
     )
     return Finding("unresolved", provider.name, entry.id, detail=what + hint)
+
+
+def reconcile_all(
+    settings: Settings, *, import_jobs: bool, replay: bool, limit: int
+) -> Report | None:
+    """`sync`: ask each provider that has unknown submissions (and the one the settings
+    select, if any) for its recent jobs. None: there was nothing to reconcile."""
+    from framecast.errors import ConfigError
+    from framecast.settings import choose_provider, for_journaled_job
+
+    report = Report()
+    with Journal.open_default() as journal:
+        unknown = journal.unknown()
+        places = list(dict.fromkeys((entry.provider, entry.base_url) for entry in unknown))
+        choices = [for_journaled_job(name, url, settings) for name, url in places]
+        if settings.connection.provider or settings.connection.api_key:
+            try:
+                choices.append(choose_provider(settings))
+            except ConfigError:
+                if not places:
+                    raise
+        if not choices:
+            return None
+        done: set[tuple[str, str]] = set()
+        for choice in choices:
+            with choice.open() as api:
+                key = (api.name, api.base_url)
+                if key in done:
+                    continue
+                done.add(key)
+                entries = [e for e in unknown if (e.provider, e.base_url) == key]
+                found = reconcile(
+                    journal, api, entries, import_jobs=import_jobs, replay=replay, limit=limit
+                )
+                report.findings += found.findings
+    return report

@@ -15,17 +15,26 @@ Tables (`params`, `metadata`) merge key by key in the same order. `max_retries`
 
 from __future__ import annotations
 
+import dataclasses
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from framecast import config
-from framecast.config import KEYS, Config
+from framecast.config import Config
 from framecast.errors import ConfigError, UsageError
 from framecast.http import RetryPolicy
+from framecast.options import (
+    GROUPS,
+    ConnectionSettings,
+    Option,
+    RequestSettings,
+    RunSettings,
+    declared,
+)
 from framecast.polling import PollPolicy
 from framecast.providers import available_providers, get_provider
 from framecast.untrusted import is_loopback_host, mask_url, strip_userinfo
@@ -35,39 +44,32 @@ if TYPE_CHECKING:
 
 PROVIDER_ENV = "FRAMECAST_PROVIDER"
 OPENAI_SHUTDOWN = "2026-09-24"
-DEFAULTS: dict[str, Any] = {"n": 1, "timeout": 1800.0, "progress": "auto"}
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
-
-
-def env_name(key: str) -> str | None:
-    """The FRAMECAST_ variable for a setting; tables and lists have none."""
-    return None if KEYS[key].kind in ("list", "strings", "table") else f"FRAMECAST_{key.upper()}"
-
-
-@dataclass(frozen=True, slots=True)
-class Value:
-    value: Any
-    origin: str  # "flag", "env NAME", "profile NAME", "default"
 
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    values: dict[str, Value]
-    profile: str | None
-    config: Config
+    """The settings of one run, typed and frozen; `origins` says where each given one came
+    from ("flag", "env NAME", "profile NAME", "profile+flag")."""
+
+    request: RequestSettings
+    connection: ConnectionSettings
+    run: RunSettings
+    profile: str | None = None
+    config: Config = field(default_factory=lambda: Config(Path("config.toml"), False))
+    origins: Mapping[str, str] = field(default_factory=dict)
     env: Mapping[str, str] = field(repr=False, default_factory=dict)
 
-    def get(self, key: str, default: Any = None) -> Any:
-        found = self.values.get(key)
-        return default if found is None else found.value
+    def given(self) -> Iterator[tuple[Option, Any, str]]:
+        """Each setting that a flag, the environment or the profile set: option, value, origin."""
+        for name, option in declared().items():
+            if name in self.origins:
+                group = getattr(self, option.group)
+                yield option, getattr(group, name), self.origins[name]
 
-    def origin(self, key: str) -> str | None:
-        found = self.values.get(key)
-        return None if found is None else found.origin
 
-
-def _from_env(key: str, raw: str, name: str) -> Any:
-    kind = KEYS[key].kind
+def _from_env(option: Option, raw: str, name: str) -> Any:
+    kind = option.kind
     try:
         if kind == "int":
             return int(raw)
@@ -83,8 +85,8 @@ def _from_env(key: str, raw: str, name: str) -> Any:
         if raw.strip().lower() in _FALSE:
             return False
         raise ConfigError(f"{name}={raw!r}: expected true or false.")
-    if KEYS[key].choices and raw not in KEYS[key].choices:
-        raise ConfigError(f"{name}={raw!r}: expected one of {', '.join(KEYS[key].choices)}.")
+    if option.choices and raw not in option.choices:
+        raise ConfigError(f"{name}={raw!r}: expected one of {', '.join(option.choices)}.")
     return raw
 
 
@@ -100,6 +102,26 @@ def select_profile(
     return None, "none"
 
 
+def _table(
+    option: Option, given: Any, chosen: Mapping[str, Any], name: str | None
+) -> tuple[Any, str | None]:
+    """Tables merge key by key, the flag's keys over the profile's."""
+    stored = chosen.get(option.name) or {}
+    merged = {**stored, **(given or {})}
+    if not merged:
+        return None, None
+    origin = "flag" if not stored else f"profile {name}" if not given else "profile+flag"
+    return merged, origin
+
+
+def _typed(option: Option, value: Any) -> Any:
+    if option.kind == "list":
+        return tuple(value)
+    if option.kind == "number":
+        return float(value)
+    return value
+
+
 def resolve(
     flags: Mapping[str, Any],
     *,
@@ -108,43 +130,46 @@ def resolve(
     env: Mapping[str, str] | None = None,
     config_named: bool = False,
 ) -> Settings:
-    """The settings of one run; `config_named`: the config file was named on the command
-    line, so it must exist."""
+    """The settings of one run, from `flags` (option name to value; None when not given);
+    `config_named`: the config file was named on the command line, so it must exist."""
     env = os.environ if env is None else env
     loaded = config.load(config_path, must_exist=config_named)
     name, _ = select_profile(profile, env, loaded)
     chosen = loaded.profile(name) if name else {}
-    values: dict[str, Value] = {}
-    for key, spec in KEYS.items():
+    values: dict[str, Any] = {}
+    origins: dict[str, str] = {}
+    for key, option in declared().items():
         given = flags.get(key)
-        if spec.kind in ("strings", "table"):
-            merged = {**chosen.get(key, {}), **(given or {})}
-            if merged:
-                origin = (
-                    "flag"
-                    if given and not chosen.get(key)
-                    else f"profile {name}"
-                    if not given
-                    else "profile+flag"
-                )
-                values[key] = Value(merged, origin)
+        if option.kind in ("strings", "table"):
+            value, origin = _table(option, given, chosen, name)
+        elif given is not None and given not in ([], ()):
+            if option.kind == "str" and option.stored and not str(given).strip():
+                raise UsageError(f"{option.flag} is empty; give a value or leave it out.")
+            if option.choices and given not in option.choices:
+                raise UsageError(f"{option.flag} {given!r}: choose {', '.join(option.choices)}.")
+            value, origin = given, "flag"
+        elif option.env_var and env.get(option.env_var, "") != "":
+            variable = option.env_var
+            value, origin = _from_env(option, env[variable], variable), f"env {variable}"
+        elif option.stored and key in chosen:
+            value, origin = chosen[key], f"profile {name}"
+        else:
             continue
-        variable = env_name(key)
-        if spec.kind == "str" and isinstance(given, str) and not given.strip():
-            raise UsageError(f"--{key.replace('_', '-')} is empty; give a value or leave it out.")
-        if given is not None and given != []:
-            if spec.choices and given not in spec.choices:
-                raise UsageError(
-                    f"--{key.replace('_', '-')} {given!r}: choose {', '.join(spec.choices)}."
-                )
-            values[key] = Value(given, "flag")
-        elif variable and env.get(variable, "") != "":
-            values[key] = Value(_from_env(key, env[variable], variable), f"env {variable}")
-        elif key in chosen:
-            values[key] = Value(chosen[key], f"profile {name}")
-        elif key in DEFAULTS:
-            values[key] = Value(DEFAULTS[key], "default")
-    return Settings(values, name, loaded, env)
+        if origin is not None:
+            values[key], origins[key] = _typed(option, value), origin
+    groups = {
+        group: cls(**{f.name: values[f.name] for f in dataclasses.fields(cls) if f.name in values})
+        for group, cls in GROUPS.items()
+    }
+    return Settings(
+        request=groups["request"],
+        connection=groups["connection"],
+        run=groups["run"],
+        profile=name,
+        config=loaded,
+        origins=origins,
+        env=env,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,8 +190,9 @@ class ProviderChoice:
 
 def retry_policy(settings: Settings) -> RetryPolicy:
     defaults = RetryPolicy()
-    retries = settings.get("max_retries", defaults.max_retries)
-    longest = settings.get("max_retry_wait", defaults.max_wait)
+    given = settings.connection
+    retries = defaults.max_retries if given.max_retries is None else given.max_retries
+    longest = defaults.max_wait if given.max_retry_wait is None else given.max_retry_wait
     if retries < 0 or longest <= 0:
         raise UsageError(
             "max_retries must be 0 or more, and max_retry_wait a positive number of seconds."
@@ -175,7 +201,7 @@ def retry_policy(settings: Settings) -> RetryPolicy:
 
 
 def request_timeout(settings: Settings) -> float | None:
-    value = settings.get("request_timeout")
+    value = settings.connection.request_timeout
     if value is not None and value <= 0:
         raise UsageError("request_timeout must be a positive number of seconds.")
     return None if value is None else float(value)
@@ -196,7 +222,7 @@ def check_key_transport(name: str, url: str, settings: Settings) -> None:
     parts = urlsplit(url)
     if parts.scheme != "http" or is_loopback_host(parts.hostname):
         return
-    if settings.get("allow_insecure_http"):
+    if settings.connection.allow_insecure_http:
         return
     raise ConfigError(
         f"The {name} base URL {mask_url(url)} is plain http to a host off this machine: "
@@ -207,11 +233,11 @@ def check_key_transport(name: str, url: str, settings: Settings) -> None:
 
 
 def poll_policy(settings: Settings) -> PollPolicy:
-    defaults = PollPolicy()
+    defaults, run = PollPolicy(), settings.run
     policy = PollPolicy(
-        fixed=settings.get("poll_interval"),
-        minimum=settings.get("poll_min", defaults.minimum),
-        maximum=settings.get("poll_max", defaults.maximum),
+        fixed=run.poll_interval,
+        minimum=defaults.minimum if run.poll_min is None else run.poll_min,
+        maximum=defaults.maximum if run.poll_max is None else run.poll_max,
     )
     if (
         policy.minimum <= 0
@@ -224,10 +250,10 @@ def poll_policy(settings: Settings) -> PollPolicy:
 
 def choose_provider(settings: Settings) -> ProviderChoice:
     env = settings.env
-    name = settings.get("provider")
-    origins = {"provider": settings.origin("provider") or ""}
+    name = settings.connection.provider
+    origins = {"provider": settings.origins.get("provider", "")}
     if not name:
-        if settings.get("api_key") or env.get("OPENAI_API_KEY"):
+        if settings.connection.api_key or env.get("OPENAI_API_KEY"):
             name, origins["provider"] = "openai", "default (OPENAI_API_KEY is set)"
         else:
             raise ConfigError(
@@ -246,13 +272,13 @@ def choose_provider(settings: Settings) -> ProviderChoice:
             f"--base-url does not apply to --provider {name}.",
             hint="To reach a served `framecast emulator`, use --provider openai --base-url URL.",
         )
-    if cls.key_env_var is None and settings.origin("api_key") == "flag":
+    if cls.key_env_var is None and settings.origins.get("api_key") == "flag":
         raise UsageError(f"--api-key does not apply to --provider {name}: it needs no key.")
     if url is not None:
         check_base_url(url)
     key, origins["api_key"] = _api_key(settings, cls)
     if cls.key_env_var is not None and not key:
-        variable = settings.get("api_key_env") or cls.key_env_var
+        variable = settings.connection.api_key_env or cls.key_env_var
         raise ConfigError(
             f"The {name} provider needs an API key.", hint=f"Set {variable} or pass --api-key."
         )
@@ -264,24 +290,25 @@ def choose_provider(settings: Settings) -> ProviderChoice:
 
 
 def _base_url(settings: Settings, cls: type[Provider]) -> tuple[str | None, str]:
-    origin = settings.origin("base_url")
+    origin = settings.origins.get("base_url")
     if origin == "flag":
-        return settings.get("base_url"), "flag"
+        return settings.connection.base_url, "flag"
     if cls.base_url_env_var and settings.env.get(cls.base_url_env_var):
         return settings.env[cls.base_url_env_var], f"env {cls.base_url_env_var}"
     if origin is not None:
-        return settings.get("base_url"), origin
+        return settings.connection.base_url, origin
     return None, "default"
 
 
 def _api_key(settings: Settings, cls: type[Provider]) -> tuple[str | None, str]:
-    if settings.origin("api_key") == "flag":
-        return settings.get("api_key"), "flag"
-    variable = settings.get("api_key_env") or cls.key_env_var
+    given = settings.connection
+    if settings.origins.get("api_key") == "flag":
+        return given.api_key, "flag"
+    variable = given.api_key_env or cls.key_env_var
     if variable and settings.env.get(variable):
         return settings.env[variable], f"env {variable}"
-    if settings.get("api_key"):
-        return settings.get("api_key"), settings.origin("api_key") or ""
+    if given.api_key:
+        return given.api_key, settings.origins.get("api_key", "")
     return None, "not set"
 
 
@@ -292,7 +319,7 @@ def for_journaled_job(provider: str, base_url: str, settings: Settings) -> Provi
     if cls.key_env_var is not None and not key:
         raise ConfigError(
             f"This job was submitted to {provider} at {base_url}, which needs an API key.",
-            hint=f"Set {settings.get('api_key_env') or cls.key_env_var} or pass --api-key.",
+            hint=f"Set {settings.connection.api_key_env or cls.key_env_var} or pass --api-key.",
         )
     url = None if cls.key_env_var is None else base_url
     if url is not None:
@@ -318,3 +345,31 @@ def openai_sunset_warning(choice: ProviderChoice) -> str | None:
             "gateways such as Lumenfall serve sora-2 through the same API."
         )
     return None
+
+
+def explain(settings: Settings, profile_flag: str | None) -> list[tuple[str, Any, str]]:
+    """`config show`: each effective setting, its value (secrets masked) and its source."""
+    from framecast.profiles import MASK, shown
+
+    _, profile_origin = select_profile(profile_flag, settings.env, settings.config)
+    exists = "exists" if settings.config.exists else "not created yet"
+    rows: list[tuple[str, Any, str]] = [
+        ("config_file", str(settings.config.path), exists),
+        ("profile", settings.profile, profile_origin),
+    ]
+    try:
+        choice = choose_provider(settings)
+    except ConfigError as error:
+        rows.append(("provider", None, error.message))
+    else:
+        origins = choice.origins
+        url = shown("base_url", choice.base_url) or "(the provider's default)"
+        rows += [
+            ("provider", choice.name, origins.get("provider", "")),
+            ("base_url", url, origins.get("base_url", "")),
+            ("api_key", MASK if choice.api_key else None, origins.get("api_key", "")),
+        ]
+    for option, value, origin in settings.given():
+        if option.name not in ("provider", "base_url", "api_key"):
+            rows.append((option.name, shown(option.name, value), origin))
+    return rows

@@ -11,7 +11,7 @@ import typer
 from typer.core import TyperGroup
 
 from framecast import __version__
-from framecast.cli import options
+from framecast.cli import params
 from framecast.errors import (
     EXIT_CODE_MEANINGS,
     ExitCode,
@@ -29,21 +29,26 @@ EPILOG = "Exit codes:\n\n\b\n" + "\n".join(
 )
 
 
+def error_text(message: str) -> str:
+    """Every error framecast prints starts the same way, whatever raised it."""
+    return f"framecast: error: {message}"
+
+
 def report(
-    kind: str,
     message: str,
     hint: str | None = None,
     *,
     resume: Resume | None = None,
     notes: list[str] | None = None,
 ) -> None:
-    """`ClassName: message` on stderr, the next step when there is one, and the jobs that exist."""
+    """`framecast: error: ...` on stderr, `hint: ...` when there is a next step, and the jobs
+    that exist."""
     from framecast.ui import console
 
     err = console(sys.stderr)
-    err.print(f"{kind}: {message}", style="bold red", soft_wrap=True)
+    err.print(error_text(message), style="bold red", soft_wrap=True)
     if hint:
-        err.print(hint, soft_wrap=True)
+        err.print(f"hint: {hint}", soft_wrap=True)
     if resume is not None:
         err.print(resume.sentence(), soft_wrap=True)
     for note in notes or ():
@@ -55,8 +60,8 @@ def _usage_error(error: Exception) -> typer.Exit | None:
     if getattr(error, "exit_code", None) != ExitCode.USAGE or not hasattr(error, "format_message"):
         return None
     ctx = getattr(error, "ctx", None)
-    hint = f"Try '{ctx.command_path} -h' for help." if ctx is not None else None
-    report("UsageError", error.format_message(), hint)
+    hint = f"see '{ctx.command_path} --help'." if ctx is not None else None
+    report(_sentence(error.format_message()), hint)
     return typer.Exit(int(ExitCode.USAGE))
 
 
@@ -78,11 +83,11 @@ class FramecastGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except FramecastError as error:
-            report(type(error).__name__, error.message, error.hint, resume=error.resume)
+            report(error.message, error.hint, resume=error.resume)
             raise typer.Exit(int(error.exit_code)) from None
         except KeyboardInterrupt as stop:
             signal_name = "SIGTERM" if isinstance(stop, Terminated) else "Ctrl-C"
-            report("Interrupted", f"stopped by {signal_name}.", notes=_notes(stop))
+            report(f"interrupted by {signal_name}.", notes=_notes(stop))
             code = ExitCode.TERMINATED if isinstance(stop, Terminated) else ExitCode.INTERRUPTED
             raise typer.Exit(int(code)) from None
         except (typer.Exit, typer.Abort):
@@ -95,19 +100,24 @@ class FramecastGroup(TyperGroup):
         except OSError as error:
             # A file that cannot be read or written is the machine's state, not a bug.
             failure = LocalIOError.from_os(error, action="use")
-            report(type(failure).__name__, failure.message, notes=_notes(error))
+            report(failure.message, notes=_notes(error))
             raise typer.Exit(int(failure.exit_code)) from None
         except Exception as error:
             if ctx.params.get("traceback") or os.environ.get(TRACEBACK_ENV):
                 raise
             report(
-                type(error).__name__,
-                str(error) or "unexpected error",
+                f"unexpected error: {str(error) or 'no details'}",
                 "This is a bug in framecast. Rerun as `framecast --traceback COMMAND ...` "
                 "(or with FRAMECAST_TRACEBACK=1) and report what it prints.",
                 notes=_notes(error),
             )
             raise typer.Exit(int(ExitCode.ERROR)) from None
+
+
+def _sentence(text: str) -> str:
+    """Click's messages as framecast's: a capital first letter and a full stop."""
+    text = text.strip()
+    return text[:1].upper() + text[1:] + ("" if text.endswith((".", "!", "?")) else ".")
 
 
 def _notes(error: BaseException) -> list[str]:
@@ -139,8 +149,8 @@ def _version(value: bool) -> None:
 
 def root(
     ctx: typer.Context,
-    profile: options.Profile = None,
-    config_file: options.ConfigFile = None,
+    profile: params.Profile = None,
+    config_file: params.ConfigFile = None,
     version: Annotated[
         bool,
         typer.Option(

@@ -1,162 +1,142 @@
-"""Pieces the job commands share: finding jobs, showing results, resume hints."""
+"""What the commands share between parsing their flags and rendering their results."""
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
 
-from framecast import jobs, listing, saving
-from framecast.config import KEYS
-from framecast.domain import Job, JobStatus
-from framecast.errors import UsageError
-from framecast.inputs import build_request, parse_metadata, parse_params
-from framecast.jobrun import Tracked
-from framecast.journal import Journal
-from framecast.providers import get_provider
-from framecast.providers.base import Provider
-from framecast.report import job_document
-from framecast.settings import (
-    ProviderChoice,
-    Settings,
-    choose_provider,
-    for_journaled_job,
-    openai_sunset_warning,
-    resolve,
-)
-from framecast.untrusted import is_job_id, shown_id
+from framecast.cli.params import PrintField, parsed
 
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from framecast.domain import Job
+    from framecast.errors import FramecastError
+    from framecast.settings import Settings
+    from framecast.ui import Display
 
-def settings_for(
-    ctx: typer.Context, flags: dict[str, Any], profile: str | None, config_file: Path | None
-) -> Settings:
-    """Resolve a command's settings; --profile/--config may also come before the command."""
+
+@dataclass(frozen=True, slots=True)
+class Shown:
+    """How a command prints its results on stdout."""
+
+    json: bool = False
+    quiet: bool = False
+    print_field: str | None = None
+    fields: tuple[str, ...] | None = None
+
+    @classmethod
+    def of(
+        cls,
+        json_mode: bool = False,
+        quiet: bool = False,
+        print_field: PrintField | None = None,
+        fields: str | None = None,
+    ) -> Shown:
+        chosen = None
+        if fields is not None:
+            from framecast.cli.status_view import parse_fields
+
+            chosen = parse_fields(fields)
+        field = None if print_field is None else print_field.value
+        return cls(json_mode, quiet, field, chosen)
+
+    @property
+    def to_stdout_ok(self) -> bool:
+        """Nothing else is printed on stdout, so `-o -` may put a video there."""
+        return not (self.json or self.print_field)
+
+
+def pick(document: dict[str, Any], fields: str | None) -> dict[str, Any]:
+    """`--fields a,b` for a document that is not a job's: those keys, in that order."""
+    if fields is None:
+        return document
+    from framecast.errors import UsageError
+
+    names = [name.strip() for name in fields.split(",") if name.strip()]
+    unknown = [name for name in names if name not in document]
+    if unknown or not names:
+        raise UsageError(
+            f"--fields: unknown field {unknown[0]!r}." if unknown else "--fields is empty.",
+            hint=f"Valid fields: {', '.join(document)}.",
+        )
+    return {name: document[name] for name in names}
+
+
+def settings_for(ctx: typer.Context, given: Mapping[str, Any]) -> Settings:
+    """Resolve a command's settings from its flags; --profile and --config may also come
+    before the command."""
+    from framecast.settings import resolve
+
     root = ctx.find_root().obj or {}
-    named = config_file or root.get("config")
+    named = given.get("config_file") or root.get("config")
     return resolve(
-        {key: value for key, value in flags.items() if key in KEYS},
-        profile=profile or root.get("profile"),
+        parsed(given),
+        profile=given.get("profile") or root.get("profile"),
         config_path=named,
         config_named=named is not None,  # a file named with --config must exist
     )
 
 
-def request_flags(param: list[str] | None, metadata: list[str] | None) -> dict[str, Any]:
-    """The repeatable KEY=VALUE flags as the tables profiles hold."""
-    return {
-        "params": parse_params(param or ()) or None,
-        "metadata": parse_metadata(metadata or ()) or None,
-    }
+def stderr() -> Console:
+    from framecast.ui import console
+
+    return console(sys.stderr)
 
 
-def resolve_targets(refs: list[str], journal: Journal, settings: Settings) -> list[Tracked]:
-    """Providers for each reference; journaled jobs go back to where they were submitted."""
-    opened: dict[tuple[str, str | None], Provider] = {}
-    targets: list[Tracked] = []
+def notes(err: Console, *, quiet: bool = False) -> Callable[[str], None]:
+    """Where a run's notes for people go: stderr, or nowhere with --quiet."""
 
-    def provider_for(choice: ProviderChoice) -> Provider:
-        key = (choice.name, choice.base_url)
-        if key not in opened:
-            opened[key] = choice.open()
-        return opened[key]
+    def note(text: str) -> None:
+        if not quiet:
+            style = "yellow" if text.startswith("Warning:") else None
+            err.print(text, style=style, soft_wrap=True)
 
-    explicit = "flag" in (settings.origin("provider"), settings.origin("base_url"))
-    for ref in refs:
-        if not ref.startswith("@") and not is_job_id(ref):
-            raise UsageError(
-                f"{shown_id(ref)} is not a job id.",
-                hint="Job ids are letters, digits and . _ - : = + ~; or use @last / @N.",
-            )
-        entry = journal.resolve(ref)
-        if entry is not None and entry.pending:
-            raise UsageError(
-                f"{ref} is a submission whose outcome is not known yet ({entry.state}).",
-                hint="Run `framecast sync` to find out whether it created a job.",
-            )
-        if entry is not None and not explicit:
-            choice = for_journaled_job(entry.provider, entry.base_url, settings)
-            targets.append(Tracked(provider_for(choice), entry.job, entry))
-            continue
-        provider = provider_for(choose_provider(settings))
-        job_id = entry.id if entry is not None else ref
-        known = journal.get(provider.name, provider.base_url, job_id)
-        placeholder = Job(id=job_id, provider=provider.name, status=JobStatus.QUEUED)
-        targets.append(Tracked(provider, known.job if known else placeholder, known))
-    return targets
+    return note
 
 
-def close_all(targets: list[Tracked]) -> None:
-    for provider in {id(t.provider): t.provider for t in targets}.values():
-        provider.close()
+def display_for(
+    settings: Settings, err: Console, *, quiet: bool, notes_only: bool = False
+) -> Display:
+    """The progress display; `notes_only` when nothing is followed (generate --no-wait)."""
+    from framecast.ui import NotesOnly, make_display
+
+    if notes_only and not quiet:
+        return NotesOnly(err)
+    return make_display(err, quiet=quiet, mode=settings.run.progress)
 
 
-def prepared_request(
-    prompt: str,
-    settings: Settings,
-    err: Console,
-    *,
-    quiet: bool,
-    idempotency_key: str | None = None,
-) -> tuple[ProviderChoice, jobs.Prepared]:
-    """The provider and the checked, normalised request the settings describe."""
-    text = sys.stdin.read() if prompt == "-" else prompt
-    get = settings.get
-    request = build_request(
-        text,
-        model=get("model"),
-        seconds=get("seconds"),
-        size=get("size"),
-        aspect_ratio=get("aspect_ratio"),
-        resolution=get("resolution"),
-        n=get("n", 1),
-        images=get("image") or (),
-        video=get("video"),
-        negative_prompt=get("negative_prompt"),
-        seed=get("seed"),
-        audio=get("audio"),
-        webhook_url=get("webhook_url"),
-        metadata=get("metadata"),
-        user=get("user"),
-        idempotency_key=idempotency_key,
-        params=get("params"),
-    )
-    choice = choose_provider(settings)
-    provider_cls = get_provider(choice.name)
-    models = listing.cached_catalog(choice.name, choice.base_url or provider_cls.default_base_url)
-    prepared = jobs.prepare(request, provider_cls, models)
-    if not quiet:
-        warning = openai_sunset_warning(choice)
-        if warning:
-            err.print(f"Warning: {warning}", style="yellow", soft_wrap=True)
-        for adjustment in prepared.adjustments:
-            err.print(f"Note: {adjustment}", soft_wrap=True)
-    return choice, prepared
+def check_config_named(ctx: typer.Context, given: Mapping[str, Any]) -> None:
+    """A config file named with --config must exist, even for a command that reads none."""
+    named = given.get("config_file") or (ctx.find_root().obj or {}).get("config")
+    if named is not None:
+        from framecast.config import load
+
+        load(named, must_exist=True)
 
 
-def extension_source(
-    ref: str, provider: str | None, base_url: str | None, model: str | None
-) -> tuple[str, str | None, str | None, str | None]:
-    """The job `--extend` names, and unless told otherwise its provider, base URL and model."""
-    with Journal.open_default() as journal:
-        entry = journal.resolve(ref)
-    if entry is None:
-        return ref, provider, base_url, model
-    if provider is None and base_url is None:
-        needs_url = get_provider(entry.provider).key_env_var is not None
-        provider, base_url = entry.provider, entry.base_url if needs_url else None
-    return entry.id, provider, base_url, model or entry.job.model
+def error_line(err: Console) -> Callable[[FramecastError], None]:
+    """One more error, after the first (which ends the command), in the same style."""
+    from framecast.cli.app import error_text
+
+    def show(error: FramecastError) -> None:
+        err.print(error_text(error.message), soft_wrap=True, markup=False)
+
+    return show
 
 
 def info_json_writer(enabled: bool) -> Callable[[Job, Path, int], None] | None:
     """`--write-info-json`: the job's document beside each saved video."""
     if not enabled:
         return None
+    from framecast import saving
+    from framecast.report import job_document
 
     def write(job: Job, path: Path, size: int) -> None:
         saving.write_info_json(path, job_document(job, path=str(path), size=size))
@@ -164,19 +144,44 @@ def info_json_writer(enabled: bool) -> Callable[[Job, Path, int], None] | None:
     return write
 
 
-def check_output(
-    output: str | None, *, json_mode: bool, print_field: str | None, jobs_count: int
+@contextmanager
+def known_jobs_on_failure(
+    shown: Shown, display: Display, adjustments: list[str] | None = None
+) -> Iterator[None]:
+    """Scripts get the jobs that exist even when the run fails (--json, --print)."""
+    from framecast.errors import FramecastError, WaitTimeout
+
+    try:
+        yield
+    except FramecastError as error:
+        display.close()
+        jobs = error.jobs if isinstance(error, WaitTimeout) else error.known_jobs
+        for job in jobs:
+            if shown.print_field or shown.json:
+                emit(job, shown, adjustments=adjustments)
+        raise
+    finally:
+        display.close()
+
+
+def emit(
+    job: Job,
+    shown: Shown,
+    *,
+    path: Path | None = None,
+    size: int | None = None,
+    started: float | None = None,
+    adjustments: list[str] | None = None,
 ) -> None:
-    """`-o -` puts video bytes on stdout, so nothing else may go there."""
-    if output != saving.STDOUT:
-        if output is not None and saving.is_template(output):
-            saving.render_template(
-                output, Job(id="job", provider="p", status=JobStatus.QUEUED), "mp4", 1
-            )
-        return
-    if json_mode or print_field:
-        raise UsageError(
-            "-o - writes the video to stdout; it cannot be combined with --json or --print."
-        )
-    if jobs_count > 1:
-        raise UsageError("-o - streams one video; ask for one job at a time.")
+    from framecast.cli import output
+
+    output.emit(
+        job,
+        json_mode=shown.json and not shown.print_field,
+        quiet=shown.quiet or bool(shown.print_field),
+        path=path,
+        size=size,
+        started=started,
+        adjustments=adjustments,
+        print_field=shown.print_field,
+    )

@@ -2,69 +2,52 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
-from framecast.cli import options
+from framecast.cli import params
 
 
+@params.takes("request", "connection")
 def estimate(
     ctx: typer.Context,
-    prompt: options.Prompt,
-    model: options.Model = None,
-    seconds: options.Seconds = None,
-    size: options.Size = None,
-    aspect_ratio: options.AspectRatio = None,
-    resolution: options.Resolution = None,
-    n: options.Count = None,
-    image: options.Image = None,
-    video: options.Video = None,
-    negative_prompt: options.NegativePrompt = None,
-    seed: options.Seed = None,
-    audio: options.Audio = None,
-    webhook_url: options.WebhookUrl = None,
-    metadata: options.Metadata = None,
-    user: options.User = None,
-    idempotency_key: options.IdempotencyKey = None,
-    param: options.Param = None,
-    provider: options.Provider = None,
-    base_url: options.BaseUrl = None,
-    api_key: options.ApiKey = None,
-    profile: options.Profile = None,
-    config_file: options.ConfigFile = None,
-    json_mode: options.Json = False,
+    prompt: params.Prompt,
+    *,
+    json_mode: params.Json = False,
+    fields: params.Fields = None,
+    **given: Any,
 ) -> None:
     """Price a request (same flags as generate) without creating a job.
 
     Where the provider can price a request itself (Lumenfall's dry run), it is
     asked; otherwise the bundled price table answers, with its date and sources.
-    Inputs that could not be priced are listed.
+    With no provider configured, the table prices it offline. Inputs that could
+    not be priced are listed.
+
+    Examples:
+
+    \b
+      framecast estimate "a storm at sea" -m sora-2 -s 12
+      framecast estimate "a storm at sea" -m sora-2-pro --size 1792x1024 --n 2 --json
+      framecast estimate "a storm at sea" --provider lumenfall -m veo-3.1   # its dry run
     """
     import sys
 
-    from framecast import jobs
-    from framecast.cli.common import prepared_request, request_flags, settings_for
+    from framecast import runs
+    from framecast.cli import common
     from framecast.report import estimate_document
     from framecast.ui import console, estimate_table, print_json
 
-    err = console(sys.stderr)
-    settings = settings_for(
-        ctx, {**locals(), **request_flags(param, metadata)}, profile, config_file
-    )
-    choice, prepared = prepared_request(
-        prompt, settings, err, quiet=False, idempotency_key=idempotency_key
-    )
-    with choice.open() as api:
-        result = jobs.estimate(
-            api,
-            prepared,
-            on_fallback=lambda e: err.print(f"Dry run unavailable ({e.message}); using the table."),
-        )
-    adjustments = [str(a) for a in prepared.adjustments]
+    settings = common.settings_for(ctx, given)
+    note = common.notes(common.stderr())
+    priced = runs.price(runs.read_prompt(prompt), settings, note)
+    n = priced.prepared.request.n
     if json_mode:
-        print_json(
-            estimate_document(
-                result, provider=choice.name, n=prepared.request.n, adjustments=adjustments
-            )
+        adjustments = [str(a) for a in priced.prepared.adjustments]
+        document = estimate_document(
+            priced.estimate, provider=priced.provider, n=n, adjustments=adjustments
         )
+        print_json(common.pick(document, fields))
     else:
-        estimate_table(console(sys.stdout), result, provider=choice.name, n=prepared.request.n)
+        estimate_table(console(sys.stdout), priced.estimate, provider=priced.provider, n=n)

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated, Any
 
 import typer
 
-from framecast.cli import options
+from framecast.cli import params
 from framecast.cli.completion import complete_jobs
-
-if TYPE_CHECKING:
-    from pathlib import Path
 
 JobRefs = Annotated[
     list[str],
@@ -29,6 +26,7 @@ class VariantChoice(StrEnum):
     spritesheet = "spritesheet"
 
 
+@params.takes("connection")
 def status(
     ctx: typer.Context,
     ids: Annotated[
@@ -39,280 +37,165 @@ def status(
             autocompletion=complete_jobs,
         ),
     ] = None,
+    *,
     limit: Annotated[
         int, typer.Option("--limit", "-n", min=1, help="How many recent jobs to list.")
     ] = 20,
-    json_mode: options.Json = False,
-    print_field: options.Print = None,
-    provider: options.Provider = None,
-    base_url: options.BaseUrl = None,
-    api_key: options.ApiKey = None,
-    profile: options.Profile = None,
-    config_file: options.ConfigFile = None,
-    max_retries: options.MaxRetries = None,
-    max_retry_wait: options.MaxRetryWait = None,
-    allow_insecure_http: options.AllowInsecureHttp = None,
+    json_mode: params.Json = False,
+    fields: params.Fields = None,
+    print_field: params.Print = None,
+    **given: Any,
 ) -> None:
-    """Show a job's current state, or (with no id) a table of recent jobs from the journal."""
+    """Show jobs' current state, or (with no id) the recent jobs in the journal.
+
+    On a terminal: a table, or a job's details. Piped: tab-separated values
+    with a header line (one `field<TAB>value` line per field for one job), never
+    cut. --json prints one object per job; --fields picks the columns or keys.
+
+    Examples:
+
+    \b
+      framecast status                          # recent jobs, offline
+      framecast status @last                    # ask the provider about the last job
+      framecast status --fields id,status,url | cut -f3
+      framecast status @1 @2 --json --fields id,status,progress
+    """
     import sys
-    import time
 
-    from framecast.cli.output import emit
+    from framecast.cli import common, status_view
     from framecast.journal import Journal
-    from framecast.report import entry_document, job_document
-    from framecast.ui import console, job_details, jobs_table, print_json
 
-    err = console(sys.stderr)
-    field = None if print_field is None else print_field.value
-    named = config_file or (ctx.find_root().obj or {}).get("config")
-    if named is not None and not ids:
-        from framecast.config import load
+    shown = common.Shown.of(json_mode, print_field=print_field, fields=fields)
+    err = common.stderr()
+    if not ids:
+        common.check_config_named(ctx, given)  # a mistyped --config is an error, even offline
+        with Journal.open_default() as journal:
+            entries, unknown = journal.recent(limit), journal.unknown()
+        status_view.show_entries(
+            entries, json_mode=shown.json, fields=shown.fields, print_field=shown.print_field
+        )
+        if not entries:
+            err.print("No jobs in the journal yet. Submit one with `framecast generate`.")
+        if unknown:
+            err.print(
+                f"Warning: {len(unknown)} submission(s) have an unknown outcome: a job may "
+                "exist and may be billed. Run `framecast sync` to find out.",
+                style="bold yellow",
+                soft_wrap=True,
+            )
+        return
+    from framecast import runs
 
-        load(named, must_exist=True)  # a mistyped --config is an error, even offline
-    with Journal.open_default() as journal:
-        if not ids:
-            entries = journal.recent(limit)
-            for entry in entries if (json_mode or field) else ():
-                if field:
-                    emit(
-                        entry.job,
-                        json_mode=False,
-                        quiet=True,
-                        print_field=field,
-                        path=_path(entry.output_path),
-                    )
-                else:
-                    print_json(entry_document(entry))
-            if not (json_mode or field) and entries:
-                jobs_table(console(sys.stdout), entries)
-            elif not entries:
-                err.print("No jobs in the journal yet. Submit one with `framecast generate`.")
-            unknown = journal.unknown()
-            if unknown:
-                err.print(
-                    f"Warning: {len(unknown)} submission(s) have an unknown outcome: a job may "
-                    "exist and may be billed. Run `framecast sync` to find out.",
-                    style="bold yellow",
-                    soft_wrap=True,
-                )
-            return
-        # Only asking a provider needs the HTTP stack; listing the journal does not.
-        from framecast.cli.common import close_all, resolve_targets, settings_for
-        from framecast.errors import FramecastError
-        from framecast.jobrun import JobRun
-        from framecast.report import expiry_warning
-        from framecast.ui import Display
-
-        settings = settings_for(ctx, locals(), profile, config_file)
-        targets = resolve_targets(ids, journal, settings)
-        run = JobRun(journal, Display())
-        failures: list[FramecastError] = []
-        try:
-            for target in targets:
-                try:
-                    job = run.refresh(target.provider, target.job.id)
-                except FramecastError as error:
-                    # One job that cannot be shown does not hide the others.
-                    if failures:
-                        err.print(f"{type(error).__name__}: {error.message}", soft_wrap=True)
-                    failures.append(error)
-                    continue
-                path = target.entry.output_path if target.entry else None
-                size = target.entry.output_bytes if target.entry else None
-                if field:
-                    emit(job, json_mode=False, quiet=True, print_field=field, path=_path(path))
-                elif json_mode:
-                    print_json(job_document(job, path=path, size=size))
-                else:
-                    job_details(console(sys.stdout), job, path)
-                warning = expiry_warning(job, time.time())
-                if warning:
-                    err.print(warning)
-        finally:
-            close_all(targets)
-        if failures:
-            raise failures[0]
+    settings = common.settings_for(ctx, given)
+    for job, entry, warning in runs.refresh(ids, settings, on_error=common.error_line(err)):
+        status_view.show_job(
+            job, entry, json_mode=shown.json, fields=shown.fields, print_field=shown.print_field
+        )
+        if warning:
+            err.print(warning, soft_wrap=True)
+    sys.stdout.flush()
 
 
-def _path(text: str | None) -> Path | None:
-    from pathlib import Path
-
-    return None if text is None else Path(text)
-
-
+@params.takes("connection", names=("timeout", "output", "progress", "heartbeat", "write_info_json"))
 def wait(
     ctx: typer.Context,
     ids: JobRefs,
-    timeout: options.Timeout = None,
+    *,
     download: Annotated[
         bool, typer.Option("--download", "-d", help="Save each completed video (as -o does).")
     ] = False,
-    output: options.Output = None,
-    write_info_json: options.WriteInfoJson = None,
-    progress: options.Progress = None,
-    force: options.Force = False,
-    json_mode: options.Json = False,
-    quiet: options.Quiet = False,
-    print_field: options.Print = None,
-    cancel_on_interrupt: options.CancelOnInterrupt = False,
-    provider: options.Provider = None,
-    base_url: options.BaseUrl = None,
-    api_key: options.ApiKey = None,
-    profile: options.Profile = None,
-    config_file: options.ConfigFile = None,
-    max_retries: options.MaxRetries = None,
-    max_retry_wait: options.MaxRetryWait = None,
-    allow_insecure_http: options.AllowInsecureHttp = None,
+    force: params.Force = False,
+    json_mode: params.Json = False,
+    fields: params.Fields = None,
+    quiet: params.Quiet = False,
+    print_field: params.Print = None,
+    cancel_on_interrupt: params.CancelOnInterrupt = False,
+    **given: Any,
 ) -> None:
-    """Block until the jobs finish; a finished job returns at once. Exit 6 if any failed."""
-    import sys
+    """Block until the jobs finish; a finished job returns at once. Exit 6 if any failed.
+
+    Examples:
+
+    \b
+      framecast wait @last                      # prints the id when it is done
+      framecast wait @last -d -o clips/         # ... and saves the MP4 there
+      framecast wait job_1 job_2 --json --timeout 600
+    """
     import time
 
-    from framecast.cli.common import (
-        check_output,
-        close_all,
-        info_json_writer,
-        resolve_targets,
-        settings_for,
-    )
-    from framecast.cli.output import emit
-    from framecast.domain import Job, JobStatus
-    from framecast.errors import FramecastError, WaitTimeout
-    from framecast.jobrun import Delivery, JobRun, job_failed
-    from framecast.journal import Journal
-    from framecast.report import job_document
-    from framecast.saving import STDOUT, is_template, target_path
-    from framecast.settings import poll_policy
-    from framecast.ui import console, make_display, print_json
+    from framecast import runs
+    from framecast.cli import common
 
-    started = time.monotonic()
-    settings = settings_for(ctx, locals(), profile, config_file)
-    field = None if print_field is None else print_field.value
+    started, shown = time.monotonic(), common.Shown.of(json_mode, quiet, print_field, fields)
     # A profile's default output saves only when asked to (--download or -o).
-    out = output if output is not None else (settings.get("output") if download else None)
-    save = download or output is not None
-    check_output(out if save else None, json_mode=json_mode, print_field=field, jobs_count=len(ids))
-    if save and len(ids) > 1 and out not in (None, STDOUT) and not is_template(out):
-        # Several jobs into one file is refused before anything is asked.
-        target_path(out, Job(id="job", provider="p", status=JobStatus.QUEUED), "mp4", several=True)
-    policy = poll_policy(settings)
-    err = console(sys.stderr)
-    with Journal.open_default() as journal:
-        targets = resolve_targets(ids, journal, settings)
-        display = make_display(err, quiet=quiet, mode=settings.get("progress"))
-        run = JobRun(
-            journal,
+    save = download or given.get("output") is not None
+    settings = common.settings_for(ctx, given)
+    out = settings.run.output if save else None
+    runs.check_output(out, to_stdout_ok=shown.to_stdout_ok, jobs_count=len(ids))
+    display = common.display_for(settings, common.stderr(), quiet=quiet)
+    with common.known_jobs_on_failure(shown, display):
+        outcome = runs.follow(
+            ids,
+            settings,
             display,
-            policy=policy,
-            timeout=settings.get("timeout"),
-            cancel_on_interrupt=cancel_on_interrupt,
-        )
-        delivery = Delivery(
             output=out,
             save=save,
             force=force,
-            sink=sys.stdout.buffer if out == STDOUT else None,
-            on_saved=info_json_writer(bool(settings.get("write_info_json"))),
+            cancel_on_interrupt=cancel_on_interrupt,
+            on_saved=common.info_json_writer(settings.run.write_info_json),
         )
-        try:
-            run.follow(targets, delivery, refresh_first=True)
-        except FramecastError as error:
-            display.close()
-            shown = error.jobs if isinstance(error, WaitTimeout) else error.known_jobs
-            for job in shown:
-                if field:
-                    emit(job, json_mode=False, quiet=True, print_field=field)
-                elif json_mode:
-                    print_json(job_document(job))
-            raise
-        finally:
-            display.close()
-            close_all(targets)
-    for target in targets:
-        emit(
-            target.job,
-            json_mode=json_mode,
-            quiet=quiet,
-            path=target.path,
-            size=target.size,
-            started=started,
-            print_field=field,
-        )
-    failed = [t.job for t in targets if t.job.status is not JobStatus.COMPLETED]
-    if failed:
-        raise job_failed(failed)
+    for item in outcome.tracked:
+        common.emit(item.job, shown, path=item.path, size=item.size, started=started)
+    outcome.raise_for_failures()
 
 
+@params.takes("connection", names=("output", "progress", "write_info_json"))
 def download(
     ctx: typer.Context,
     ref: Annotated[
         str,
         typer.Argument(metavar="ID", help="Job id, or @last / @N.", autocompletion=complete_jobs),
     ],
-    output: options.Output = None,
+    *,
     variant: Annotated[
         VariantChoice,
         typer.Option("--variant", help="Which asset: the MP4, a thumbnail or a spritesheet."),
     ] = VariantChoice.video,
-    write_info_json: options.WriteInfoJson = None,
-    progress: options.Progress = None,
-    force: options.Force = False,
-    json_mode: options.Json = False,
-    quiet: options.Quiet = False,
-    print_field: options.Print = None,
-    provider: options.Provider = None,
-    base_url: options.BaseUrl = None,
-    api_key: options.ApiKey = None,
-    profile: options.Profile = None,
-    config_file: options.ConfigFile = None,
-    max_retries: options.MaxRetries = None,
-    max_retry_wait: options.MaxRetryWait = None,
-    allow_insecure_http: options.AllowInsecureHttp = None,
+    force: params.Force = False,
+    json_mode: params.Json = False,
+    fields: params.Fields = None,
+    quiet: params.Quiet = False,
+    print_field: params.Print = None,
+    **given: Any,
 ) -> None:
-    """Save a finished job's video, thumbnail or spritesheet; never overwrites without --force."""
-    import sys
+    """Save a finished job's video, thumbnail or spritesheet; never overwrites without --force.
+
+    Examples:
+
+    \b
+      framecast download @last                  # ./<id>.mp4
+      framecast download @2 -o "{prompt_slug}.mp4" --write-info-json
+      framecast download @last --variant thumbnail -o thumb.webp
+      framecast download @last -o - | ffplay -  # the MP4 on stdout
+    """
     import time
 
-    from framecast.cli.common import (
-        check_output,
-        close_all,
-        info_json_writer,
-        resolve_targets,
-        settings_for,
-    )
-    from framecast.cli.output import emit
-    from framecast.jobrun import Delivery, JobRun
-    from framecast.journal import Journal
-    from framecast.saving import STDOUT
-    from framecast.ui import console, make_display
+    from framecast import runs
+    from framecast.cli import common
 
-    started = time.monotonic()
-    settings = settings_for(ctx, locals(), profile, config_file)
-    field = None if print_field is None else print_field.value
-    out = settings.get("output")
-    check_output(out, json_mode=json_mode, print_field=field, jobs_count=1)
-    with Journal.open_default() as journal:
-        targets = resolve_targets([ref], journal, settings)
-        display = make_display(console(sys.stderr), quiet=quiet, mode=settings.get("progress"))
-        run = JobRun(journal, display, timeout=settings.get("timeout"))
-        delivery = Delivery(
-            output=out,
-            force=force,
+    started, shown = time.monotonic(), common.Shown.of(json_mode, quiet, print_field, fields)
+    settings = common.settings_for(ctx, given)
+    runs.check_output(settings.run.output, to_stdout_ok=shown.to_stdout_ok, jobs_count=1)
+    display = common.display_for(settings, common.stderr(), quiet=quiet)
+    try:
+        target = runs.fetch(
+            ref,
+            settings,
+            display,
             variant=variant.value,
-            sink=sys.stdout.buffer if out == STDOUT else None,
-            on_saved=info_json_writer(bool(settings.get("write_info_json"))),
+            force=force,
+            on_saved=common.info_json_writer(settings.run.write_info_json),
         )
-        try:
-            target = run.fetch(targets[0], delivery)
-        finally:
-            display.close()
-            close_all(targets)
-    emit(
-        target.job,
-        json_mode=json_mode,
-        quiet=quiet,
-        path=target.path,
-        size=target.size,
-        started=started,
-        print_field=field,
-    )
+    finally:
+        display.close()
+    common.emit(target.job, shown, path=target.path, size=target.size, started=started)
