@@ -109,7 +109,8 @@ def display_for(
 
     if notes_only and not quiet:
         return NotesOnly(err)
-    return make_display(err, quiet=quiet, mode=settings.run.progress)
+    run = settings.run
+    return make_display(err, quiet=quiet, mode=run.progress, heartbeat=run.heartbeat)
 
 
 def check_config_named(ctx: typer.Context, given: Mapping[str, Any]) -> None:
@@ -184,4 +185,5 @@ def emit(
         started=started,
         adjustments=adjustments,
         print_field=shown.print_field,
+        fields=shown.fields,
     )
