@@ -16,6 +16,7 @@ from framecast.cli.params import PrintField, parsed
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from framecast.delivery import Tracked
     from framecast.domain import Job
     from framecast.errors import FramecastError
     from framecast.settings import Settings
@@ -187,3 +188,22 @@ def emit(
         print_field=shown.print_field,
         fields=shown.fields,
     )
+
+
+def emit_all(
+    tracked: list[Tracked],
+    shown: Shown,
+    *,
+    started: float | None = None,
+    adjustments: list[str] | None = None,
+) -> None:
+    """Each followed job's result, in the order they were asked for."""
+    for item in tracked:
+        emit(
+            item.job,
+            shown,
+            path=item.path,
+            size=item.size,
+            started=started,
+            adjustments=adjustments,
+        )

@@ -13,30 +13,33 @@ if TYPE_CHECKING:
     from framecast.domain import Job
 
 
+Extend = Annotated[
+    str | None,
+    typer.Option(
+        "--extend",
+        metavar="ID",
+        help="Continue a finished job (id or @last) with a new segment described by PROMPT.",
+        show_default=False,
+    ),
+]
+NoWait = Annotated[bool, typer.Option("--no-wait", help="Submit, print the job id(s) and exit.")]
+Again = Annotated[
+    bool,
+    typer.Option(
+        "--again",
+        help="Submit even if the same request is already running or has an unknown outcome.",
+    ),
+]
+
+
 @params.takes("request", "connection", "run")
 def generate(
     ctx: typer.Context,
     prompt: params.Prompt,
     *,
-    extend: Annotated[
-        str | None,
-        typer.Option(
-            "--extend",
-            metavar="ID",
-            help="Continue a finished job (id or @last) with a new segment described by PROMPT.",
-            show_default=False,
-        ),
-    ] = None,
-    no_wait: Annotated[
-        bool, typer.Option("--no-wait", help="Submit, print the job id(s) and exit.")
-    ] = False,
-    again: Annotated[
-        bool,
-        typer.Option(
-            "--again",
-            help="Submit even if the same request is already running or has an unknown outcome.",
-        ),
-    ] = False,
+    extend: Extend = None,
+    no_wait: NoWait = False,
+    again: Again = False,
     cancel_on_interrupt: params.CancelOnInterrupt = False,
     force: params.Force = False,
     json_mode: params.Json = False,
@@ -68,8 +71,7 @@ def generate(
     started, shown = time.monotonic(), common.Shown.of(json_mode, quiet, print_field, fields)
     source = None if extend is None else extension_source(extend, given)
     settings = common.settings_for(ctx, given)
-    err = common.stderr()
-    note = common.notes(err, quiet=quiet)
+    note = common.notes(err := common.stderr(), quiet=quiet)
     plan = runs.plan(runs.read_prompt(prompt), settings, note)
     n = plan.prepared.request.n
     runs.check_output(settings.run.output, to_stdout_ok=shown.to_stdout_ok, jobs_count=n)
@@ -89,15 +91,7 @@ def generate(
     if no_wait:
         _print_submitted(outcome.submitted, shown, plan.adjustments)
         return
-    for item in outcome.tracked:
-        common.emit(
-            item.job,
-            shown,
-            path=item.path,
-            size=item.size,
-            started=started,
-            adjustments=plan.adjustments,
-        )
+    common.emit_all(outcome.tracked, shown, started=started, adjustments=plan.adjustments)
     outcome.raise_for_failures()
 
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from framecast.cli import params
 from framecast.cli.completion import complete_jobs
+
+if TYPE_CHECKING:
+    from framecast.cli.common import Shown
 
 JobRefs = Annotated[
     list[str],
@@ -63,26 +66,12 @@ def status(
     import sys
 
     from framecast.cli import common, status_view
-    from framecast.journal import Journal
 
     shown = common.Shown.of(json_mode, print_field=print_field, fields=fields)
     err = common.stderr()
     if not ids:
         common.check_config_named(ctx, given)  # a mistyped --config is an error, even offline
-        with Journal.open_default() as journal:
-            entries, unknown = journal.recent(limit), journal.unknown()
-        status_view.show_entries(
-            entries, json_mode=shown.json, fields=shown.fields, print_field=shown.print_field
-        )
-        if not entries:
-            err.print("No jobs in the journal yet. Submit one with `framecast generate`.")
-        if unknown:
-            err.print(
-                f"Warning: {len(unknown)} submission(s) have an unknown outcome: a job may "
-                "exist and may be billed. Run `framecast sync` to find out.",
-                style="bold yellow",
-                soft_wrap=True,
-            )
+        _recent(limit, shown)
         return
     from framecast import runs
 
@@ -94,6 +83,28 @@ def status(
         if warning:
             err.print(warning, soft_wrap=True)
     sys.stdout.flush()
+
+
+def _recent(limit: int, shown: Shown) -> None:
+    """`status` with no id: the journal's recent jobs, offline."""
+    from framecast.cli import common, status_view
+    from framecast.journal import Journal
+
+    err = common.stderr()
+    with Journal.open_default() as journal:
+        entries, unknown = journal.recent(limit), journal.unknown()
+    status_view.show_entries(
+        entries, json_mode=shown.json, fields=shown.fields, print_field=shown.print_field
+    )
+    if not entries:
+        err.print("No jobs in the journal yet. Submit one with `framecast generate`.")
+    if unknown:
+        err.print(
+            f"Warning: {len(unknown)} submission(s) have an unknown outcome: a job may "
+            "exist and may be billed. Run `framecast sync` to find out.",
+            style="bold yellow",
+            soft_wrap=True,
+        )
 
 
 @params.takes("connection", names=("timeout", "output", "progress", "heartbeat", "write_info_json"))
@@ -144,8 +155,7 @@ def wait(
             cancel_on_interrupt=cancel_on_interrupt,
             on_saved=common.info_json_writer(settings.run.write_info_json),
         )
-    for item in outcome.tracked:
-        common.emit(item.job, shown, path=item.path, size=item.size, started=started)
+    common.emit_all(outcome.tracked, shown, started=started)
     outcome.raise_for_failures()
 
 
