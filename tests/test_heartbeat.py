@@ -10,7 +10,6 @@ import itertools
 import re
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import pytest
 from rich.console import Console
@@ -116,6 +115,33 @@ def test_a_heartbeat_of_zero_prints_only_changes() -> None:
     assert [t for t, _ in shown] == [0, 10, 50]
 
 
+def test_slow_answers_with_no_pause_between_polls_still_get_heartbeats() -> None:
+    fake = FakeTime()
+    display, shown = plain(fake, heartbeat=3)
+    slow = rendering(finish=44)
+
+    def fetch(index: int, current: Job) -> Job:
+        fake.sleep(2)  # each answer takes 2 s; the next poll is due at once
+        return slow(index, current, fake)
+
+    job = Job(id="video_a", provider="test", status=JobStatus.QUEUED)
+    display.update(job)
+    track(
+        [job],
+        fetch,
+        policy=PollPolicy(fixed=0),
+        on_update=lambda i, j: display.update(j),
+        on_idle=display.tick,
+        clock=fake.clock,
+        sleep=fake.sleep,
+    )
+
+    times = [t for t, _ in shown]
+    assert times[-1] == 44
+    assert all(b - a <= 3 + 2 for a, b in itertools.pairwise(times)), times
+    assert len(times) > 44 / 4
+
+
 def test_several_jobs_each_get_their_heartbeat_until_they_finish() -> None:
     fake = FakeTime()
     display, shown = plain(fake, heartbeat=5)
@@ -153,18 +179,15 @@ def strict_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 @pytest.fixture
 def heartbeat(monkeypatch: pytest.MonkeyPatch) -> list[tuple[float, str]]:
-    """Plain displays get a 0.2 s heartbeat; the lines they print, with when."""
+    """The lines plain displays print, with when."""
     shown: list[tuple[float, str]] = []
 
-    class Quick(ui.PlainDisplay):
-        def __init__(self, err: Console, **kwargs: Any) -> None:
-            super().__init__(err, **{**kwargs, "heartbeat": 0.2})
-
+    class Recording(ui.PlainDisplay):
         def _line(self, text: str) -> None:
             shown.append((time.monotonic(), text))
             super()._line(text)
 
-    monkeypatch.setattr(ui, "PlainDisplay", Quick)
+    monkeypatch.setattr(ui, "PlainDisplay", Recording)
     # Polls a second apart: five heartbeats are due between two of them.
     monkeypatch.setenv("FRAMECAST_POLL_INTERVAL", "1")
     return shown
@@ -174,12 +197,12 @@ def heartbeat(monkeypatch: pytest.MonkeyPatch) -> list[tuple[float, str]]:
 def test_plain_progress_keeps_talking_on_stderr(
     strict_server: None, heartbeat: list[tuple[float, str]], command: str
 ) -> None:
+    plain = ["--progress", "plain", "--heartbeat", "0.2", "-o", "p.mp4"]
     if command == "generate":
-        result = invoke("generate", BOAT, "--progress", "plain", "-o", "p.mp4")
+        result = invoke("generate", BOAT, *plain)
     else:
         job_id = invoke("generate", BOAT, "--no-wait", "-q").stdout.strip()
-        heartbeat.clear()
-        result = invoke("wait", job_id, "--progress", "plain", "-o", "p.mp4")
+        result = invoke("wait", job_id, *plain)
 
     assert result.exit_code == 0, result.output
     assert result.stdout == "p.mp4\n"
