@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -111,9 +112,26 @@ def served_env(emulator: Served, monkeypatch: pytest.MonkeyPatch) -> Served:
     return emulator
 
 
+# A terminal for Rich (TTY_COMPATIBLE makes it treat captured output as one), without colour.
+TERMINAL = {"TTY_COMPATIBLE": "1", "NO_COLOR": "1"}
+_SGR = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def plain(text: str) -> str:
+    """Terminal output without its bold and colour codes."""
+    return _SGR.sub("", text)
+
+
 def invoke(*args: str, input: str | None = None, env: dict[str, str] | None = None) -> Result:
     """Run the real CLI in-process; unexpected exceptions propagate to the test."""
     return CliRunner().invoke(app, list(args), input=input, env=env, catch_exceptions=False)
+
+
+def submit(*args: str) -> str:
+    """`framecast generate ARGS --no-wait -q`, which must succeed: the id of the job made."""
+    result = invoke("generate", *args, "--no-wait", "-q")
+    assert result.exit_code == 0, result.output
+    return result.stdout.strip()
 
 
 # Every child process of a test, so that none outlives it (see `_reap_children`).

@@ -113,11 +113,18 @@ def test_generate_against_a_served_emulator(served_env: Served) -> None:
 
 
 def test_size_as_ratio_and_passthrough_params(served_env: Served) -> None:
-    result = invoke("generate", BOAT, "--size", "16:9", "-P", 'metadata={"run": "ci"}', "--json")
+    result = invoke(
+        "generate", BOAT, "--size", "16:9", "-P", 'metadata={"run": "ci"}', "-P", "tone=warm",
+        "--json",
+    )  # fmt: skip
 
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert doc["size"] == "1280x720"
+    (create,) = served_env.seen("POST", "/v1/videos")
+    fields = create.fields()  # multipart: a JSON value travels as its JSON text
+    assert (fields["size"], fields["tone"]) == ("1280x720", "warm")
+    assert json.loads(fields["metadata"]) == {"run": "ci"}
 
 
 def test_prompt_from_stdin(isolated: Path) -> None:
@@ -136,7 +143,11 @@ def test_reference_images_are_uploaded(served_env: Served, tmp_path: Path) -> No
     result = invoke("generate", BOAT, "--image", str(image), "-q")
 
     assert result.exit_code == 0, result.output
-    assert Path(result.stdout.strip()).is_file()
+    assert result.stdout.strip().endswith(".mp4")
+    assert probe_mp4(Path(result.stdout.strip())).frames == 96
+    (create,) = served_env.seen("POST", "/v1/videos")
+    (upload,) = create.files("input_reference")
+    assert (upload.filename, upload.data) == ("first-frame.png", image.read_bytes())
 
 
 def test_no_wait_prints_the_id_and_journals_the_job(isolated: Path) -> None:
@@ -221,6 +232,8 @@ def test_on_a_terminal_a_live_display_goes_to_stderr(isolated: Path) -> None:
 def test_not_on_a_terminal_one_plain_line_per_status_change(isolated: Path) -> None:
     result = invoke("generate", BOAT, "--provider", "emulator", "-o", "boat.mp4")
 
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "boat.mp4\n"
     lines = result.stderr.splitlines()
     assert "\x1b[" not in result.stderr
     statuses = [line.split(": ", 1)[1].split()[0] for line in lines if line.startswith("video_")]

@@ -40,6 +40,7 @@ def test_one_model_in_detail(isolated: Path) -> None:
     result = invoke("models", "grok-imagine-video", "--json")
     human = invoke("models", "xai/grok-imagine-video")
 
+    assert result.exit_code == human.exit_code == 0, result.output + human.output
     doc = json.loads(result.stdout)
     assert doc["modes"] == ["t2v", "i2v", "v2v"]
     assert doc["durations"] == list(range(1, 16))
@@ -173,5 +174,6 @@ def test_estimates_use_fresh_cached_prices(
         result = invoke("estimate", "x", "--provider", "nanogpt", "-m", "wan-2.6", "--json")
     finally:
         served.server.stop()
+    assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert doc["sources"] == [served.origin + "/api/v1/video-models"]

@@ -42,8 +42,13 @@ def test_output_templates(isolated: Path) -> None:
 
 
 def test_templates_with_an_id_for_several_jobs(served_env: Served) -> None:
-    ids = [invoke("generate", BOAT, "--no-wait", "-q", "--again").stdout.strip() for _ in range(2)]
-    result = invoke("wait", *ids, "-o", "by-id/{id}.{ext}", "--print", "path")
+    submitted = [invoke("generate", BOAT, "--no-wait", "-q", "--again") for _ in range(2)]
+    result = invoke("wait", *(s.stdout.strip() for s in submitted), "-o", "by-id/{id}.{ext}",
+                    "--print", "path")  # fmt: skip
+
+    assert [s.exit_code for s in submitted] == [0, 0], [s.output for s in submitted]
+    assert result.exit_code == 0, result.output
+    ids = [s.stdout.strip() for s in submitted]
     assert result.stdout.splitlines() == [f"by-id/{i}.mp4" for i in ids]
 
 
@@ -62,6 +67,7 @@ def test_stream_to_stdout(isolated: Path) -> None:
     assert "Saved" not in result.stderr and "video_" in result.stderr
     assert not list(Path.cwd().rglob("*.mp4"))
     again = invoke("download", "@last", "-o", "-")
+    assert again.exit_code == 0, again.output
     assert again.stdout_bytes == result.stdout_bytes
 
 
@@ -73,12 +79,15 @@ def test_stdout_streaming_excludes_other_stdout(isolated: Path, extra: list[str]
 
 
 def test_print_one_field(served_env: Served) -> None:
-    ids = invoke("generate", BOAT, "--n", "2", "--no-wait", "--print", "id").stdout.split()
+    submitted = invoke("generate", BOAT, "--n", "2", "--no-wait", "--print", "id")
+    ids = submitted.stdout.split()
     waited = invoke("wait", *ids, "--print", "status")
     saved = invoke("generate", BOAT, "--print", "path", "-o", "one.mp4")
     cost = invoke("status", "@1", "--print", "cost")
     url = invoke("status", "@1", "--print", "url")
 
+    runs = [submitted, waited, saved, cost, url]
+    assert [r.exit_code for r in runs] == [0] * 5, [r.output for r in runs]
     assert len(ids) == 2 and all(i.startswith("video_") for i in ids)
     assert waited.stdout == "completed\ncompleted\n"
     assert saved.stdout == "one.mp4\n"
@@ -105,9 +114,12 @@ def test_write_info_json(isolated: Path) -> None:
 
 
 def run(*args: str, **env: str) -> Result:
-    return invoke(
+    """A successful run to p.mp4 with these flags and environment variables."""
+    result = invoke(
         "generate", BOAT, "--provider", "emulator", "-o", "p.mp4", "--force", *args, env=env
     )
+    assert result.exit_code == 0, result.output
+    return result
 
 
 def test_progress_modes(isolated: Path) -> None:
@@ -160,9 +172,14 @@ def complete(words: str, cword: int) -> list[str]:
 
 @pytest.mark.slow
 def test_dynamic_completion(isolated: Path) -> None:
-    job_id = invoke("generate", BOAT, "--provider", "emulator", "--no-wait", "-q").stdout.strip()
-    invoke("profile", "save", "fast", "--model", "sora-2")
-    invoke("profile", "save", "final", "--model", "wan-2.6")
+    submitted = invoke("generate", BOAT, "--provider", "emulator", "--no-wait", "-q")
+    saves = [
+        invoke("profile", "save", "fast", "--model", "sora-2"),
+        invoke("profile", "save", "final", "--model", "wan-2.6"),
+    ]
+    assert submitted.exit_code == 0, submitted.output
+    assert [s.exit_code for s in saves] == [0, 0], [s.output for s in saves]
+    job_id = submitted.stdout.strip()
 
     assert complete("framecast wait ", 2) == ["@last", job_id]
     assert complete("framecast download v", 2) == [job_id]

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from framecast.emulator.store import VideoRecord
-from tests.conftest import Served, invoke, journal_rows, probe_mp4
+from tests.conftest import TERMINAL, Served, invoke, journal_rows, plain, probe_mp4
 
 BOAT = "a paper boat drifting down a rainy street"
 
@@ -189,12 +189,14 @@ def test_status_of_one_job_refreshes_the_journal(served_env: Served) -> None:
     job_id = submit()
     time.sleep(0.4)
 
-    result = invoke("status", job_id)
+    piped = invoke("status", job_id)
+    shown = invoke("status", job_id, env=TERMINAL)
 
-    assert result.exit_code == 0, result.output
-    assert job_id in result.stdout
-    assert "completed" in result.stdout
-    assert "$0.40" in result.stdout
+    assert piped.exit_code == shown.exit_code == 0, piped.output + shown.output
+    fields = dict(line.split("\t", 1) for line in piped.stdout.splitlines())
+    assert (fields["id"], fields["status"], fields["cost"]) == (job_id, "completed", "0.4")
+    lines = [line.split() for line in plain(shown.stdout).splitlines()]
+    assert ["status", "completed"] in lines and ["cost", "$0.40"] in lines
     assert journal_rows(data_dir())[0]["status"] == "completed"
 
 
@@ -203,11 +205,11 @@ def test_status_lists_recent_jobs_with_their_spend(served_env: Served) -> None:
     assert invoke("wait", first).exit_code == 0
     second = submit("-P", "emulator_job_seconds=60")
 
-    table = invoke("status")
+    table = invoke("status", env=TERMINAL)
     listing = invoke("status", "--json")
 
     assert table.exit_code == listing.exit_code == 0
-    lines = table.stdout.splitlines()
+    lines = plain(table.stdout).splitlines()
     assert lines[0].split() == ["#", "ID", "STATUS", "MODEL", "CREATED", "COST", "OUTPUT", "PROMPT"]
     assert lines[1].split()[:3] == ["@1", second, "queued"]
     assert lines[2].split()[:3] == ["@2", first, "completed"]

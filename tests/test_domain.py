@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
 
-from framecast.domain import TERMINAL, JobRequest, JobStatus, normalise_status
+from framecast.domain import Job, JobRequest, JobStatus, normalise_status
+from framecast.polling import PollPolicy, track
 
 
 @pytest.mark.parametrize(
@@ -42,14 +44,39 @@ def test_unknown_values_are_reported_as_unknown_not_raised(raw: object) -> None:
     assert normalise_status(raw) is None
 
 
-def test_terminal_set() -> None:
-    assert {s for s in JobStatus if s.terminal} == set(TERMINAL)
-    assert {
-        JobStatus.COMPLETED,
-        JobStatus.FAILED,
-        JobStatus.CANCELLED,
-        JobStatus.EXPIRED,
-    } == TERMINAL
+ENDS_A_JOB = {
+    JobStatus.QUEUED: False,
+    JobStatus.IN_PROGRESS: False,
+    JobStatus.COMPLETED: True,
+    JobStatus.FAILED: True,
+    JobStatus.CANCELLED: True,
+    JobStatus.EXPIRED: True,
+}
+
+
+def test_every_status_is_classified() -> None:
+    assert set(ENDS_A_JOB) == set(JobStatus)
+
+
+@pytest.mark.parametrize(("status", "ends"), ENDS_A_JOB.items())
+def test_a_finished_job_is_not_polled_again_and_a_running_one_is(
+    status: JobStatus, ends: bool
+) -> None:
+    """Stated status by status (not derived from TERMINAL): what polling does with each."""
+    job = Job(id="video_1", provider="test", status=status)
+    asked: list[JobStatus] = []
+
+    def fetch(index: int, current: Job) -> Job:
+        asked.append(current.status)
+        return dataclasses.replace(current, status=JobStatus.COMPLETED)
+
+    (final,) = track([job], fetch, policy=PollPolicy(), clock=lambda: 0.0, sleep=lambda s: None)
+
+    assert job.finished is ends
+    if ends:
+        assert (final, asked) == (job, [])
+    else:
+        assert (final.status, asked) == (JobStatus.COMPLETED, [status])
 
 
 def test_request_record_is_json_ready_and_holds_no_file_contents() -> None:

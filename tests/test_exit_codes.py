@@ -130,7 +130,10 @@ def test_3_key_refused_by_the_server(monkeypatch: pytest.MonkeyPatch) -> None:
         served.server.stop()
 
     assert result.exit_code == 3
-    assert "framecast: error: HTTP 401 AUTHENTICATION_FAILED: Incorrect API key provided." in result.stderr
+    assert (
+        "framecast: error: HTTP 401 AUTHENTICATION_FAILED: Incorrect API key provided."
+        in result.stderr
+    )
     assert "sk-wrong" not in result.stderr + result.stdout
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from framecast.emulator.media import Renderer
-from tests.conftest import Served, invoke, journal_rows
+from tests.conftest import Served, invoke, journal_rows, submit
 from tests.gateway import StandInGateway, decode_id, encode_id, start_gateway
 
 BOAT = "a paper boat drifting down a rainy street"
@@ -68,7 +68,7 @@ def test_a_job_keeps_the_id_it_was_born_with(gateway: StandInGateway, emulator: 
 def test_wait_status_and_download_by_id_through_the_gateway(
     gateway: StandInGateway, emulator: Served
 ) -> None:
-    job_id = invoke("generate", BOAT, "--no-wait", "-q").stdout.strip()
+    job_id = submit(BOAT)
 
     waited = invoke("wait", job_id)
     status = invoke("status", job_id, "--json")
@@ -86,7 +86,7 @@ def test_wait_status_and_download_by_id_through_the_gateway(
 def test_a_thumbnail_that_arrives_as_a_video_is_not_saved(
     gateway: StandInGateway, emulator: Served
 ) -> None:
-    job_id = invoke("generate", BOAT, "--no-wait", "-q").stdout.strip()
+    job_id = submit(BOAT)
     assert invoke("wait", job_id).exit_code == 0
 
     result = invoke("download", job_id, "--variant", "thumbnail")

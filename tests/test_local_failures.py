@@ -104,14 +104,12 @@ def test_a_damaged_journal_is_one_line_with_the_way_out(served_env: Served) -> N
 
     for result in (listing, submitting):
         assert result.exit_code == 9, result.output
-        lines = result.stderr.splitlines()
-        assert (
-            lines[0] == f"framecast: error: The journal {journal} is damaged (file is not a database)."
-        )
-        assert (
-            lines[1]
-            == f"hint: Move it aside and framecast starts a new one: mv '{journal}' '{journal}.broken'"
-        )
+        damaged = f"The journal {journal} is damaged (file is not a database)."
+        way_out = f"Move it aside and framecast starts a new one: mv '{journal}' '{journal}.broken'"
+        assert result.stderr.splitlines()[:2] == [
+            f"framecast: error: {damaged}",
+            f"hint: {way_out}",
+        ]
     assert served_env.seen("POST") == [], "nothing is sent that could not be journaled"
 
 

@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from framecast.emulator import EmulatorConfig
-from tests.conftest import Served, invoke, journal_rows, probe_mp4, serve
+from tests.conftest import TERMINAL, Served, invoke, journal_rows, plain, probe_mp4, serve
 
 BOAT = "a paper boat drifting down a rainy street"
 KEY = "lmnfl_test.secret"
@@ -62,7 +62,9 @@ def test_generate_completes_with_cost_and_routing(lumenfall: Served) -> None:
     create = lumenfall.seen("POST", "/openai/v1/videos")
     assert [(s.content_type, s.had_authorization) for s in create] == [("application/json", True)]
     assert not any(s.had_authorization for s in lumenfall.seen("GET", "/media/"))
-    assert re.search(r"cost\s+\$0\.80", invoke("status", "@last").stdout)
+    status = invoke("status", "@last", env=TERMINAL)
+    assert status.exit_code == 0, status.output
+    assert re.search(r"^cost\s+\$0\.80\s*$", plain(status.stdout), flags=re.M)
 
 
 def test_the_model_is_required(lumenfall: Served) -> None:

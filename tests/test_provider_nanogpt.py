@@ -64,6 +64,7 @@ def test_costs_pre_charge_balance_and_final(nanogpt: Served) -> None:
     submitted = invoke("generate", BOAT, "-m", "veo-3.1", "--seconds", "8", "--no-wait", "--json")
     done = invoke("wait", "@last", "--json")
 
+    assert submitted.exit_code == done.exit_code == 0, submitted.output + done.output
     pre = json.loads(submitted.stdout)
     assert pre["status"] == "queued"
     assert pre["cost_estimate"] == pytest.approx(3.2)
@@ -156,6 +157,7 @@ def test_n_is_emulated_with_parallel_submissions(nanogpt: Served) -> None:
 
 def test_estimates_come_from_the_table(nanogpt: Served) -> None:
     result = invoke("estimate", BOAT, "-m", "veo-3.1-fast", "--resolution", "4K", "--json")
+    assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert (doc["source"], doc["size"], doc["total"]) == ("table", "3840x2160", pytest.approx(2.4))
     assert nanogpt.seen() == []

@@ -20,7 +20,7 @@ from framecast.emulator.media import Renderer
 from framecast.emulator.mp4 import render_mp4
 from framecast.emulator.wire import Request, Response
 from tests import hostile
-from tests.conftest import FRAMECAST, Served, invoke, journal_rows, reap, spawn
+from tests.conftest import FRAMECAST, Served, invoke, journal_rows, reap, spawn, submit
 
 KEY = "sk-resume-test"
 BOAT = "a paper boat drifting down a rainy street"
@@ -29,7 +29,7 @@ BOAT = "a paper boat drifting down a rainy street"
 def test_a_cut_transfer_completes_in_the_same_run_fetching_only_the_rest(
     served_env: Served,
 ) -> None:
-    job_id = invoke("generate", BOAT, "--no-wait", "-q").stdout.strip()
+    job_id = submit(BOAT)
     assert invoke("wait", job_id).exit_code == 0
     served_env.app.inject("content:cut")
 
@@ -50,7 +50,7 @@ def test_a_cut_transfer_completes_in_the_same_run_fetching_only_the_rest(
 
 def test_an_unresumable_server_restarts_cleanly(served_env: Served) -> None:
     """A server that ignores Range answers 200: the partial file starts over, no mixing."""
-    job_id = invoke("generate", BOAT, "--no-wait", "-q").stdout.strip()
+    job_id = submit(BOAT)
     assert invoke("wait", job_id).exit_code == 0
     served_env.app.inject("content:cut")
     original = served_env.app.handle
@@ -148,7 +148,7 @@ def test_a_killed_download_resumes_in_the_next_run(
 
 
 def test_a_body_cut_short_while_streaming_to_stdout_is_resumed(served_env: Served) -> None:
-    job_id = invoke("generate", BOAT, "--no-wait", "-q").stdout.strip()
+    job_id = submit(BOAT)
     assert invoke("wait", job_id).exit_code == 0
     served_env.app.inject("content:cut-nolength")
 
@@ -162,7 +162,7 @@ def test_a_body_cut_short_while_streaming_to_stdout_is_resumed(served_env: Serve
 
 
 def test_a_stream_that_stays_cut_fails_instead_of_passing_for_a_video(served_env: Served) -> None:
-    job_id = invoke("generate", BOAT, "--no-wait", "-q").stdout.strip()
+    job_id = submit(BOAT)
     assert invoke("wait", job_id).exit_code == 0
     served_env.app.inject("content:cut-nolength*")
 

@@ -16,7 +16,7 @@ from framecast.domain import JobRequest
 from framecast.emulator.mp4 import render_mp4
 from framecast.journal import Journal
 from tests import hostile
-from tests.conftest import Served, invoke, journal_rows
+from tests.conftest import Served, invoke, journal_rows, submit
 
 KEY = "sk-review-findings"
 PROMPT = "a heron standing in the shallows"
@@ -103,6 +103,7 @@ def test_a_reused_process_id_is_not_mistaken_for_the_submitter(served_env: Serve
 
     table = invoke("status", "--json")
 
+    assert table.exit_code == 0, table.output
     assert json.loads(table.stdout)["status"] == "unknown"
     assert "unknown outcome" in table.stderr
 
@@ -164,7 +165,7 @@ def test_json_names_the_job_when_saving_it_fails(served_env: Served) -> None:
 
 
 def test_a_job_the_provider_forgot_has_expired(served_env: Served) -> None:
-    job_id = invoke("generate", PROMPT, "--no-wait", "-q").stdout.strip()
+    job_id = submit(PROMPT)
     served_env.app.videos.store.delete(job_id)
 
     result = invoke("wait", job_id, "-o", "clip.mp4")
@@ -178,7 +179,7 @@ def test_a_job_the_provider_forgot_has_expired(served_env: Served) -> None:
 
 
 def test_one_unknown_id_does_not_hide_the_others_in_status(served_env: Served) -> None:
-    job_id = invoke("generate", PROMPT, "--no-wait", "-q").stdout.strip()
+    job_id = submit(PROMPT)
 
     result = invoke("status", "video_nobody_made_this", job_id, "--json")
 

@@ -16,7 +16,7 @@ from framecast.domain import JobRequest
 from framecast.emulator.wire import Request, Response
 from framecast.journal import Journal
 from tests import hostile
-from tests.conftest import Served, invoke, journal_rows, spawn
+from tests.conftest import TERMINAL, Served, invoke, journal_rows, plain, spawn
 
 BOAT = "a paper boat drifting down a rainy street"
 KEY = "sk-sync-test"
@@ -35,9 +35,9 @@ def test_jobs_made_elsewhere_are_imported(served_env: Served) -> None:
 
     result = invoke("sync", "--provider", "openai")
     again = invoke("sync", "--provider", "openai")
-    table = invoke("status")
+    table = invoke("status", env=TERMINAL)
 
-    assert result.exit_code == 0, result.output
+    assert [r.exit_code for r in (result, again, table)] == [0, 0, 0], result.output
     assert sorted(line.split()[1] for line in result.stdout.splitlines()) == sorted(
         m["id"] for m in made
     )
@@ -46,7 +46,7 @@ def test_jobs_made_elsewhere_are_imported(served_env: Served) -> None:
     rows = journal_rows(data_dir())
     assert {r["id"] for r in rows} == {m["id"] for m in made}
     assert all(r["imported"] == 1 for r in rows)
-    assert table.stdout.count("(imported)") == 2
+    assert plain(table.stdout).count("(imported)") == 2
 
 
 def test_nothing_to_reconcile(isolated: Path) -> None:
@@ -74,10 +74,11 @@ def test_a_submission_whose_process_died_counts_as_unknown(served_env: Served) -
         )
         journal._execute("UPDATE jobs SET owner_pid = ? WHERE seq = ?", (_dead_pid(), seq))
 
-    table = invoke("status")
+    table = invoke("status", env=TERMINAL)
     settled = invoke("sync", "--no-import")
 
-    assert "UNKNOWN" in table.stdout
+    assert table.exit_code == 0, table.output
+    assert "UNKNOWN" in plain(table.stdout)
     assert "unknown outcome" in table.stderr
     assert settled.exit_code == 0, settled.output
     assert ": not created: openai lists no such job" in settled.stdout

@@ -158,6 +158,7 @@ def test_escape_sequences_from_the_server_never_reach_the_terminal(
         assert not any(c in shown for c in "\x1b\x07\x9b"), repr(shown)
     assert "it broke" in runs[0].stderr
     as_json = invoke("status", "video_esc", "--json")
+    assert as_json.exit_code == 0, as_json.output
     assert "\\u001b" in as_json.stdout and "\\u009b" in as_json.stdout
     assert json.loads(as_json.stdout)["model"] == f"sora{NASTY}", "JSON keeps the text, escaped"
 
@@ -278,6 +279,7 @@ def test_credentials_in_a_base_url_are_never_shown(server: hostile.Hostile) -> N
     shown = invoke("config", "show", "--json")
 
     assert result.exit_code == 4, result.output
+    assert shown.exit_code == 0, shown.output
     assert "s3cret-pw" not in result.stdout + result.stderr + shown.stdout + shown.stderr
 
 

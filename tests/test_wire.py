@@ -416,6 +416,8 @@ NOT_ON_THE_WIRE = {
     "--quiet": "stdout format (test_cli_output.py)",
     "--print": "stdout format (test_cli_output.py)",
     "--progress": "the display (test_cli_output.py)",
+    "--heartbeat": "the plain display's heartbeat (test_heartbeat.py)",
+    "--fields": "which fields --json prints (test_status_output.py)",
     "--timeout": "how long to wait (test_cli_track.py)",
     "--help": "help",
 }
