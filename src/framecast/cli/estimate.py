@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
@@ -14,8 +14,18 @@ def estimate(
     ctx: typer.Context,
     prompt: params.Prompt,
     *,
-    json_mode: params.Json = False,
-    fields: params.Fields = None,
+    json_mode: Annotated[
+        bool, typer.Option("--json", help="Print the estimate as one JSON object on stdout.")
+    ] = False,
+    fields: Annotated[
+        str | None,
+        typer.Option(
+            "--fields",
+            metavar="NAME,...",
+            help="With --json, only these keys, e.g. model,total,currency.",
+            show_default=False,
+        ),
+    ] = None,
     **given: Any,
 ) -> None:
     """Price a request (same flags as generate) without creating a job.

@@ -46,7 +46,14 @@ def list_profiles(
         bool, typer.Option("--json", help="Print one JSON object per profile on stdout.")
     ] = False,
 ) -> None:
-    """List the profiles in the config file; the default is marked."""
+    """List the profiles in the config file; the default is marked.
+
+    Examples:
+
+    \b
+      framecast profile list
+      framecast profile list --json | jq -r 'select(.default).name'
+    """
     import sys
 
     from framecast import config
@@ -76,7 +83,14 @@ def show_profile(
         bool, typer.Option("--json", help="Print the profile as one JSON object on stdout.")
     ] = False,
 ) -> None:
-    """Print one profile as TOML (stored keys masked)."""
+    """Print one profile as TOML (stored keys masked).
+
+    Examples:
+
+    \b
+      framecast profile show fast
+      framecast profile show fast --json
+    """
     import tomli_w
 
     from framecast import config
@@ -146,7 +160,14 @@ def save_profile(
 def delete_profile(
     ctx: typer.Context, name: ProfileName, config_file: params.ConfigFile = None
 ) -> None:
-    """Remove a profile, keeping everything else in the file as it is."""
+    """Remove a profile, keeping everything else in the file as it is.
+
+    Examples:
+
+    \b
+      framecast profile delete draft
+      framecast --config ci/framecast.toml profile delete old
+    """
     import sys
 
     from framecast import config
@@ -159,7 +180,14 @@ def delete_profile(
 
 @profile_app.command("path")
 def profile_path(ctx: typer.Context, config_file: params.ConfigFile = None) -> None:
-    """Print where the config file is (it need not exist yet)."""
+    """Print where the config file is (it need not exist yet).
+
+    Examples:
+
+    \b
+      framecast profile path
+      $EDITOR "$(framecast profile path)"
+    """
     typer.echo(str(_path(ctx, config_file)))
 
 

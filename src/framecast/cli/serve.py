@@ -101,6 +101,13 @@ def emulator(
     /v1 with --dialect openai), NanoGPT's under /api. Point framecast at it with:
     --provider openai --base-url URL (any key works unless --api-key is given).
     A request's own X-Emulator-Faults: SPEC header injects faults into it alone.
+
+    Examples:
+
+    \b
+      framecast emulator --port 8080 --job-seconds 5 &
+      framecast generate "x" --provider openai --base-url http://127.0.0.1:8080/v1
+      framecast emulator --dialect openai --api-key sk-test --poll-hint honest -v
     """
     import signal
     import sys

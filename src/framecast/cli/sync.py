@@ -31,7 +31,9 @@ def sync(
     limit: Annotated[
         int, typer.Option("--limit", min=1, max=1000, help="Most jobs to read per provider.")
     ] = 200,
-    json_mode: params.Json = False,
+    json_mode: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object per finding on stdout.")
+    ] = False,
     **given: Any,
 ) -> None:
     """Find out what became of submissions with an unknown outcome; import unjournaled jobs.
