@@ -293,14 +293,14 @@ class ApiClient:
             raise _Retryable(
                 ProviderUnavailable(
                     f"{request.method} {mask_url(str(request.url))} got no answer in time "
-                    f"({type(exc).__name__})."
+                    f"({_words(exc)})."
                 )
             ) from None
         except httpx.TransportError as exc:
             raise _Retryable(
                 ProviderUnavailable(
                     f"The connection to {self.shown_url} broke after the request was sent "
-                    f"({self.scrub(str(exc)) or type(exc).__name__})."
+                    f"({self.scrub(str(exc)) or _words(exc)})."
                 )
             ) from None
 
@@ -339,7 +339,7 @@ class ApiClient:
             raise _Retryable(
                 ProviderUnavailable(
                     f"The answer from {self.shown_url} was cut off "
-                    f"({self.scrub(str(exc)) or type(exc).__name__})."
+                    f"({self.scrub(str(exc)) or _words(exc)})."
                 )
             ) from None
         if response.is_error:
@@ -425,9 +425,7 @@ class ApiClient:
                     raise error
                 yield response
         except httpx.TimeoutException as exc:
-            raise TransferBroken(
-                f"The download from {host} stalled ({type(exc).__name__})."
-            ) from None
+            raise TransferBroken(f"The download from {host} stalled ({_words(exc)}).") from None
         except httpx.TransportError as exc:
             reason = self.scrub(str(exc)) or type(exc).__name__
             raise TransferBroken(f"The download from {host} broke off ({reason}).") from None
@@ -456,3 +454,11 @@ class _Retryable(Exception):
         self.error = error
         self.unsent = unsent
         self.wait = wait
+
+
+def _words(error: BaseException) -> str:
+    """An exception's kind in words (ReadTimeout: "read timeout"), for people, who do not
+    read class names."""
+    import re
+
+    return re.sub(r"(?<!^)(?=[A-Z])", " ", type(error).__name__).lower()
