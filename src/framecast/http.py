@@ -427,7 +427,7 @@ class ApiClient:
         except httpx.TimeoutException as exc:
             raise TransferBroken(f"The download from {host} stalled ({_words(exc)}).") from None
         except httpx.TransportError as exc:
-            reason = self.scrub(str(exc)) or type(exc).__name__
+            reason = self.scrub(str(exc)) or _words(exc)
             raise TransferBroken(f"The download from {host} broke off ({reason}).") from None
 
 
