@@ -20,7 +20,6 @@ from framecast.inputs import build_request
 from framecast.jobrun import Delivery, Events, JobRun, Tracked, job_failed
 from framecast.journal import Entry, Journal
 from framecast.pricing import Estimate
-from framecast.providers import get_provider
 from framecast.settings import (
     ProviderChoice,
     Settings,
@@ -71,7 +70,7 @@ def plan(prompt: str, settings: Settings, note: Note) -> Plan:
     """The provider and the checked, normalised request the settings describe."""
     request = build_request(prompt, settings.request)
     choice = choose_provider(settings)
-    provider_cls = get_provider(choice.name)
+    provider_cls = choice.provider_class
     models = listing.cached_catalog(choice.name, choice.base_url or provider_cls.default_base_url)
     prepared = jobs.prepare(request, provider_cls, models)
     warning = openai_sunset_warning(choice)

@@ -180,9 +180,14 @@ class ProviderChoice:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     origins: dict[str, str] = field(default_factory=dict)
     timeout: float | None = None  # seconds for each answer; None: the HTTP layer's default
+    kind: type[Provider] | None = field(default=None, repr=False)  # looked up once, here
+
+    @property
+    def provider_class(self) -> type[Provider]:
+        return self.kind or get_provider(self.name)
 
     def open(self) -> Provider:
-        cls = get_provider(self.name)
+        cls = self.provider_class
         return cls(
             base_url=self.base_url, api_key=self.api_key, retry=self.retry, timeout=self.timeout
         )
@@ -285,7 +290,7 @@ def choose_provider(settings: Settings) -> ProviderChoice:
     if key and cls.key_env_var is not None:
         check_key_transport(name, url or cls.default_base_url, settings)
     return ProviderChoice(
-        name, url, key, retry_policy(settings), origins, request_timeout(settings)
+        name, url, key, retry_policy(settings), origins, request_timeout(settings), cls
     )
 
 
@@ -330,7 +335,13 @@ def for_journaled_job(provider: str, base_url: str, settings: Settings) -> Provi
         if key:
             check_key_transport(provider, url, settings)
     return ProviderChoice(
-        provider, url, key, retry_policy(settings), {"api_key": origin}, request_timeout(settings)
+        provider,
+        url,
+        key,
+        retry_policy(settings),
+        {"api_key": origin},
+        request_timeout(settings),
+        cls,
     )
 
 

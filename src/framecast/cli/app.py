@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
@@ -165,49 +164,54 @@ def root(
     ctx.obj = {"profile": profile, "config": config_file}
 
 
+# Where each command lives: (module in framecast.cli, attribute, a group of subcommands).
+_COMMANDS: dict[str, tuple[str, str, bool]] = {
+    "generate": ("generate", "generate", False),
+    "status": ("track", "status", False),
+    "wait": ("track", "wait", False),
+    "download": ("track", "download", False),
+    "estimate": ("estimate", "estimate", False),
+    "models": ("models", "models", False),
+    "sync": ("sync", "sync", False),
+    "profile": ("profiles", "profile_app", True),
+    "config": ("profiles", "config_app", True),
+    "emulator": ("serve", "emulator", False),
+}
+
+
 def _build(only: str | None = None) -> typer.Typer:
-    """The application, with every command or (for a fast start) just the one being run."""
-    from framecast.cli import estimate, generate, models, profiles, serve, sync, track
+    """The application, with every command or (for a fast start) just the one being run,
+    whose module alone is imported."""
+    import importlib
 
     built = _new_app()
     built.callback()(root)
-    commands: dict[str, Callable[..., None]] = {
-        "generate": generate.generate,
-        "status": track.status,
-        "wait": track.wait,
-        "download": track.download,
-        "estimate": estimate.estimate,
-        "models": models.models,
-        "sync": sync.sync,
-    }
-    groups = {"profile": profiles.profile_app, "config": profiles.config_app}
-    for name, function in commands.items():
-        if only in (None, name):
-            built.command(epilog=EPILOG)(function)
-    for name, group in groups.items():
-        if only in (None, name):
-            built.add_typer(group, name=name)
-    if only in (None, "emulator"):
-        built.command(name="emulator")(serve.emulator)
+    for name, (module, attribute, group) in _COMMANDS.items():
+        if only not in (None, name):
+            continue
+        found = getattr(importlib.import_module(f"framecast.cli.{module}"), attribute)
+        if group:
+            built.add_typer(found, name=name)
+        elif name == "emulator":
+            built.command(name=name)(found)  # the exit codes are a client's
+        else:
+            built.command(epilog=EPILOG)(found)
     return built
 
 
-COMMANDS = (
-    "generate",
-    "status",
-    "wait",
-    "download",
-    "estimate",
-    "models",
-    "sync",
-    "profile",
-    "config",
-    "emulator",
-)
+COMMANDS = tuple(_COMMANDS)
 # Root options that take a value, so the command name is found after them.
 _VALUED = ("--profile", "-p", "--config")
 
-app = _build()
+
+def __getattr__(name: str) -> typer.Typer:
+    """`app`, the whole application, is built on first use: a run that names its command
+    builds only that one (see main)."""
+    if name == "app":
+        built = _build()
+        globals()["app"] = built
+        return built
+    raise AttributeError(name)
 
 
 def command_in(argv: list[str]) -> str | None:
@@ -244,4 +248,4 @@ def main() -> None:
     name = None if "_FRAMECAST_COMPLETE" in os.environ else command_in(sys.argv[1:])
     # The same name however it is started (`python -m framecast` too), so help and
     # shell completion (_FRAMECAST_COMPLETE) behave alike.
-    (app if name is None else _build(only=name))(prog_name="framecast")
+    (_build() if name is None else _build(only=name))(prog_name="framecast")

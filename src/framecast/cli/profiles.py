@@ -9,7 +9,6 @@ import typer
 
 from framecast.cli import params
 from framecast.cli.completion import complete_profiles
-from framecast.profiles import masked
 
 profile_app = typer.Typer(
     help="Named profiles of generate settings, kept in the config file.",
@@ -56,7 +55,7 @@ def list_profiles(
     """
     import sys
 
-    from framecast import config
+    from framecast import config, profiles
     from framecast.ui import console, print_json
 
     loaded = config.load(_path(ctx, config_file), must_exist=_named(ctx, config_file))
@@ -64,7 +63,11 @@ def list_profiles(
         default = name == loaded.default_profile
         if json_mode:
             print_json(
-                {"name": name, "default": default, "settings": masked(loaded.profiles[name])}
+                {
+                    "name": name,
+                    "default": default,
+                    "settings": profiles.masked(loaded.profiles[name]),
+                }
             )
         else:
             typer.echo(f"{name} (default)" if default else name)
@@ -93,11 +96,12 @@ def show_profile(
     """
     import tomli_w
 
-    from framecast import config
+    from framecast import config, profiles
     from framecast.ui import print_json
 
     named = _named(ctx, config_file)
-    settings = masked(config.load(_path(ctx, config_file), must_exist=named).profile(name))
+    loaded = config.load(_path(ctx, config_file), must_exist=named)
+    settings = profiles.masked(loaded.profile(name))
     if json_mode:
         print_json({"name": name, "settings": settings})
     else:
