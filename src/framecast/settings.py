@@ -60,12 +60,15 @@ class Settings:
     origins: Mapping[str, str] = field(default_factory=dict)
     env: Mapping[str, str] = field(repr=False, default_factory=dict)
 
-    def given(self) -> Iterator[tuple[Option, Any, str]]:
-        """Each setting that a flag, the environment or the profile set: option, value, origin."""
+    def effective(self) -> Iterator[tuple[Option, Any, str]]:
+        """Each setting that a flag, the environment or the profile set, and each built-in
+        default that says something (not empty, not off): option, value, origin."""
         for name, option in declared().items():
+            value = getattr(getattr(self, option.group), name)
             if name in self.origins:
-                group = getattr(self, option.group)
-                yield option, getattr(group, name), self.origins[name]
+                yield option, value, self.origins[name]
+            elif value not in (None, False, ()):
+                yield option, value, "default"
 
 
 def _from_env(option: Option, raw: str, name: str) -> Any:
@@ -380,7 +383,7 @@ def explain(settings: Settings, profile_flag: str | None) -> list[tuple[str, Any
             ("base_url", url, origins.get("base_url", "")),
             ("api_key", MASK if choice.api_key else None, origins.get("api_key", "")),
         ]
-    for option, value, origin in settings.given():
+    for option, value, origin in settings.effective():
         if option.name not in ("provider", "base_url", "api_key"):
             rows.append((option.name, shown(option.name, value), origin))
     return rows
