@@ -143,11 +143,16 @@ def test_adding_then_deleting_a_profile_restores_the_file(path: Path) -> None:
 
 
 def test_deleting_keeps_the_comment_of_the_next_table(path: Path) -> None:
-    config.save_profile(path, "other", {"model": "wan-2.6"})
-    config.delete_profile(path, "ci")
+    config.set_default(path, "ci")
+    config.delete_profile(path, "fast")
     text = path.read_text(encoding="utf-8")
-    assert "# CI runs on the emulator" in text
-    assert "[profiles.ci]" not in text and "[profiles.other]" in text
+    assert "# my framecast settings" in text and "# CI runs on the emulator" in text
+    assert "[profiles.fast" not in text and "[profiles.ci]" in text
+
+
+def test_deleting_takes_the_comment_that_introduces_the_profile(path: Path) -> None:
+    config.delete_profile(path, "ci")
+    assert path.read_text(encoding="utf-8") == EXAMPLE.partition("\n# CI runs")[0]
 
 
 def test_the_default_profile_cannot_be_deleted(path: Path) -> None:
@@ -180,11 +185,19 @@ def test_bad_saves_are_refused_and_change_nothing(path: Path) -> None:
     assert path.read_text(encoding="utf-8") == EXAMPLE
 
 
-def test_inline_profiles_are_not_rewritten(tmp_path: Path) -> None:
+def test_dotted_profiles_are_rewritten_in_place(tmp_path: Path) -> None:
     file = tmp_path / "config.toml"
-    file.write_text('profiles.fast.model = "sora-2"\n', encoding="utf-8")
-    with pytest.raises(ConfigError, match="inline or with dotted keys"):
+    file.write_text('profiles.fast.model = "sora-2"  # dotted\n', encoding="utf-8")
+    config.save_profile(file, "fast", {"model": "wan-2.6"})
+    assert file.read_text(encoding="utf-8") == 'profiles.fast.model = "wan-2.6"  # dotted\n'
+
+
+def test_a_profile_inside_a_shared_inline_table_is_refused(tmp_path: Path) -> None:
+    file = tmp_path / "config.toml"
+    file.write_text('profiles = { fast = { model = "sora-2" } }\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="cannot edit profile 'fast' safely") as caught:
         config.save_profile(file, "fast", {"model": "wan-2.6"})
+    assert caught.value.hint == "Write it as a [profiles.fast] table, or edit the file by hand."
 
 
 def test_quoted_headers_are_recognised(tmp_path: Path) -> None:

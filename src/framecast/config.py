@@ -27,13 +27,14 @@ import os
 import re
 import stat
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import tomli_w
 
+from framecast import tomledit
 from framecast.errors import ConfigError
 
 CONFIG_ENV = "FRAMECAST_CONFIG"
@@ -204,74 +205,72 @@ def load(path: Path | None = None, *, must_exist: bool = False) -> Config:
 
 
 # -- saving ---------------------------------------------------------------
-
-_HEADER = re.compile(r"^\s*\[(?!\[)\s*(?P<key>.*?)\s*\]\s*(#.*)?$")
-
-
-def _key_parts(key: str) -> list[str]:
-    """The parts of a dotted TOML key; dots inside quotes do not split."""
-    parts: list[str] = []
-    current = ""
-    quote = ""
-    for char in key:
-        if quote:
-            if char == quote:
-                quote = ""
-            else:
-                current += char
-        elif char in "\"'":
-            quote = char
-        elif char == ".":
-            parts.append(current.strip())
-            current = ""
-        else:
-            current += char
-    return [*parts, current.strip()]
+# Edits go through framecast.tomledit, which changes only the profile's own statements
+# (its rules for comments are in its docstring). The result is parsed again and must
+# hold exactly what was asked before it replaces the file.
 
 
-def _header_profile(line: str) -> tuple[bool, str | None]:
-    """(is a table header, the profile it belongs to, if any)."""
-    if line.lstrip().startswith("[["):
-        return True, None
-    match = _HEADER.match(line)
-    if match is None:
-        return False, None
-    parts = _key_parts(match["key"])
-    return True, parts[1] if len(parts) >= 2 and parts[0] == "profiles" else None
+def _read(path: Path) -> str:
+    """The file's text as it is on disk (newlines untranslated); empty when it is missing."""
+    try:
+        return path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        return ""
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"Cannot read {path}: {exc}") from None
 
 
-def _trivia(line: str) -> bool:
-    return not line.strip() or line.lstrip().startswith("#")
+def _parsed(path: Path, text: str) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    validate(data, path)
+    return data
 
 
-def _without_profile(text: str, name: str) -> tuple[str, int | None]:
-    """The text with profile `name`'s tables cut out, and the offset where they stood.
-
-    Blank and comment lines at the end of the cut introduce whatever table comes
-    next, so they stay.
-    """
-    kept: list[str] = []
-    cut: list[str] = []
-    inside = False
-    position = None
-    for line in text.splitlines(keepends=True):
-        is_header, owner = _header_profile(line)
-        if is_header and inside and owner != name:
-            trailing: list[str] = []
-            while cut and _trivia(cut[-1]):
-                trailing.insert(0, cut.pop())
-            kept.extend(trailing)
-            inside = False
-        if is_header and owner == name and not inside:
-            inside = True
-            if position is None:
-                position = len("".join(kept))
-        (cut if inside else kept).append(line)
-    return "".join(kept), position
+def _edited(path: Path, name: str, edit: Callable[[], str]) -> str:
+    """The edited text; a file that cannot be edited safely is a config error, never a crash."""
+    try:
+        return edit()
+    except (ValueError, LookupError, TypeError, RecursionError) as exc:
+        raise ConfigError(
+            f"{path}: framecast cannot edit profile {name!r} safely: {exc}.",
+            hint=f"Write it as a [profiles.{name}] table, or edit the file by hand.",
+        ) from None
 
 
-def _profile_text(name: str, settings: dict[str, Any]) -> str:
-    return tomli_w.dumps({"profiles": {name: settings}})
+def _check_writable(where: str, value: Any) -> None:
+    """TOML has no null: a `-P key=null` cannot be saved."""
+    if value is None:
+        raise ConfigError(f"{where}: TOML has no null value.", hint="Leave the key out instead.")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_writable(f"{where}.{key}", item)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_writable(f"{where}[{index}]", item)
+
+
+def _plain(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if not (k == "profiles" and v == {})}
+
+
+def _write_checked(
+    path: Path, name: str, text: str, expected: dict[str, Any], *, private: bool
+) -> None:
+    """Write `text` only if it parses to `expected` (an empty profiles table may come or go)."""
+    try:
+        data: dict[str, Any] | None = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        data = None
+    if data is None or not tomledit.same(_plain(data), _plain(expected)):
+        raise ConfigError(
+            f"{path}: framecast cannot edit profile {name!r} safely; the file is unchanged.",
+            hint=f"Write it as a [profiles.{name}] table, or edit the file by hand.",
+        )
+    validate(data, path)
+    _write_atomic(path, text, private=private)
 
 
 def _write_atomic(path: Path, text: str, *, private: bool) -> None:
@@ -285,80 +284,57 @@ def _write_atomic(path: Path, text: str, *, private: bool) -> None:
     if path.exists():
         mode = stat.S_IMODE(path.stat().st_mode) & (0o600 if private else 0o777)
     fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
         out.write(text)
     os.chmod(part, mode)
     os.replace(part, path)
 
 
 def save_profile(path: Path, name: str, settings: dict[str, Any], *, private: bool = False) -> None:
-    """Write one profile, leaving every other table and comment in the file as it was."""
+    """Write one profile, leaving every other table and comment in the file as it was.
+
+    `settings` is the profile's complete new content: keys it keeps keep their lines (and
+    comments), changed values are replaced in place, new keys are added, others removed.
+    """
     if not NAME.match(name):
         raise ConfigError(f"Profile names are letters, digits, - and _; {name!r} is not one.")
     validate({"profiles": {name: settings}}, path)
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-    data = tomllib.loads(text) if text else {}
-    if _dotted_or_inline(data, name, text):
-        raise ConfigError(
-            f"{path}: profile {name!r} is written inline or with dotted keys, which framecast "
-            "does not rewrite.",
-            hint=f"Write it as a [profiles.{name}] table, or edit the file by hand.",
-        )
-    rest, position = _without_profile(text, name)
-    block = _profile_text(name, settings)
-    if position is None:
-        separator = (
-            "" if not rest or rest.endswith("\n\n") else ("\n" if rest.endswith("\n") else "\n\n")
-        )
-        new_text = rest + separator + block
-    else:
-        after = rest[position:]
-        new_text = (
-            rest[:position] + block + ("\n" if after and not after.startswith("\n") else "") + after
-        )
-    validate(tomllib.loads(new_text), path)
-    _write_atomic(path, new_text, private=private)
-
-
-_DEFAULT_LINE = re.compile(r"^\s*default_profile\s*=.*$", re.MULTILINE)
+    _check_writable(f"{path.name}: profiles.{name}", settings)
+    text = _read(path)
+    data = _parsed(path, text)
+    new_text = _edited(
+        path,
+        name,
+        lambda: tomledit.replace_table(text, ("profiles", name), settings, tomli_w.dumps),
+    )
+    expected = {**data, "profiles": {**data.get("profiles", {}), name: settings}}
+    _write_checked(path, name, new_text, expected, private=private)
 
 
 def set_default(path: Path, name: str) -> None:
-    """Point default_profile at `name`, changing only that line (or adding it first)."""
-    config = load(path)
-    config.profile(name)
-    text = path.read_text(encoding="utf-8")
-    line = f"default_profile = {tomli_w.dumps({'x': name})[4:].strip()}"
-    if _DEFAULT_LINE.search(text):
-        new_text = _DEFAULT_LINE.sub(line, text, count=1)
-    else:
-        new_text = f"{line}\n\n{text}"
-    validate(tomllib.loads(new_text), path)
-    _write_atomic(path, new_text, private=False)
+    """Point default_profile at `name`, changing only its value (or adding it first)."""
+    load(path).profile(name)
+    text = _read(path)
+    data = _parsed(path, text)
+    new_text = _edited(
+        path, name, lambda: tomledit.set_key(text, "default_profile", name, tomli_w.dumps)
+    )
+    _write_checked(path, name, new_text, {**data, "default_profile": name}, private=False)
 
 
 def delete_profile(path: Path, name: str) -> None:
+    """Remove one profile and the comments that belong to it (see framecast.tomledit)."""
     config = load(path)
     config.profile(name)
-    text = path.read_text(encoding="utf-8")
-    if _dotted_or_inline(tomllib.loads(text), name, text):
-        raise ConfigError(
-            f"{path}: profile {name!r} is not a [profiles.{name}] table; edit the file by hand."
-        )
-    rest, position = _without_profile(text, name)
-    if position is not None and position == len(rest) and rest.strip():
-        rest = rest.rstrip("\n") + "\n"  # the blank line that separated it goes too
-    data = tomllib.loads(rest)
-    if data.get("default_profile") == name:
+    if config.default_profile == name:
         raise ConfigError(
             f"{name!r} is the default_profile in {path}.",
             hint="Change default_profile first, then delete it.",
         )
-    _write_atomic(path, rest, private=False)
-
-
-def _dotted_or_inline(data: Mapping[str, Any], name: str, text: str) -> bool:
-    """The profile exists in the data but has no [profiles.NAME] header of its own."""
-    if name not in data.get("profiles", {}):
-        return False
-    return not any(_header_profile(line) == (True, name) for line in text.splitlines())
+    text = _read(path)
+    data = _parsed(path, text)
+    new_text = _edited(
+        path, name, lambda: tomledit.replace_table(text, ("profiles", name), None, tomli_w.dumps)
+    )
+    profiles = {k: v for k, v in data.get("profiles", {}).items() if k != name}
+    _write_checked(path, name, new_text, {**data, "profiles": profiles}, private=False)
