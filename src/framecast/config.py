@@ -36,56 +36,15 @@ import tomli_w
 
 from framecast import tomledit
 from framecast.errors import ConfigError
+from framecast.options import Option, stored
 
 CONFIG_ENV = "FRAMECAST_CONFIG"
 PROFILE_ENV = "FRAMECAST_PROFILE"
-PROGRESS_MODES = ("auto", "bar", "plain", "none")
 NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
-@dataclass(frozen=True, slots=True)
-class Key:
-    kind: str  # str, int, number, bool, list, strings (a table of strings), table
-    help: str
-    secret: bool = False
-    choices: tuple[str, ...] = ()
-
-
-# Every setting a profile may hold: any `generate` option, plus where the key lives.
-KEYS: dict[str, Key] = {
-    "provider": Key("str", "provider name"),
-    "base_url": Key("str", "API base URL"),
-    "api_key_env": Key("str", "the environment variable that holds the API key"),
-    "api_key": Key("str", "the API key itself (only saved with --store-key)", secret=True),
-    "model": Key("str", "model id"),
-    "seconds": Key("int", "duration in seconds"),
-    "size": Key("str", "WIDTHxHEIGHT or W:H"),
-    "aspect_ratio": Key("str", "shape, e.g. 16:9"),
-    "resolution": Key("str", "scale tier, e.g. 720p"),
-    "n": Key("int", "videos per request, 1-4"),
-    "image": Key("list", "reference images (paths or URLs)"),
-    "video": Key("str", "source video"),
-    "negative_prompt": Key("str", "what to avoid"),
-    "seed": Key("int", "seed"),
-    "audio": Key("bool", "generated sound"),
-    "webhook_url": Key("str", "webhook URL"),
-    "metadata": Key("strings", "string metadata attached to jobs"),
-    "user": Key("str", "end-user id"),
-    "params": Key("table", "passthrough request fields"),
-    "output": Key("str", "file, directory or template for saved videos"),
-    "timeout": Key("number", "seconds to wait; 0 waits forever"),
-    "poll_interval": Key("number", "fixed seconds between polls"),
-    "poll_min": Key("number", "shortest wait between polls"),
-    "poll_max": Key("number", "longest wait between polls"),
-    "max_cost": Key("number", "refuse runs estimated above this (USD)"),
-    "allow_unpriced": Key("bool", "with max_cost, run requests that cannot be priced"),
-    "progress": Key("str", "auto, bar, plain or none", choices=PROGRESS_MODES),
-    "write_info_json": Key("bool", "write a .json sidecar beside each video"),
-    "max_retries": Key("int", "retries of a failed request (POSTs only when safe)"),
-    "max_retry_wait": Key("number", "longest wait between retries honoured, in seconds"),
-    "request_timeout": Key("number", "seconds to wait for each answer from a provider (60)"),
-    "allow_insecure_http": Key("bool", "send the API key over plain http to a non-loopback host"),
-}
+# Every setting a profile may hold, as framecast.options declares them.
+KEYS: dict[str, Option] = stored()
 TOP_LEVEL = ("default_profile", "profiles")
 _EXPECTED = {
     "str": "a string",
@@ -133,7 +92,7 @@ def _shown(value: Any) -> str:
     )
 
 
-def _check_value(where: str, key: Key, value: Any) -> None:
+def _check_value(where: str, key: Option, value: Any) -> None:
     ok = {
         "str": isinstance(value, str),
         "int": isinstance(value, int) and not isinstance(value, bool),

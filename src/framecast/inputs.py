@@ -75,7 +75,7 @@ def check_media(flag: str, value: str, *, image: bool = False) -> str:
 
 def check_settings(values: Mapping[str, Any]) -> None:
     """Values about to be saved in a profile, refused now rather than on every later run."""
-    from framecast.config import PROGRESS_MODES
+    from framecast.options import PROGRESS_MODES
     from framecast.providers import get_provider
 
     if values.get("provider") is not None:
