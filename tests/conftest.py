@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner, Result
 
-from framecast.cli import app
+from framecast.cli.app import app
 from framecast.emulator import EmulatorApp, EmulatorConfig
 from framecast.emulator.recording import Seen
 from framecast.emulator.server import EmulatorServer

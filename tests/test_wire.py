@@ -31,6 +31,7 @@ BOAT = "a paper boat drifting down a rainy street"
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8
 MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + bytes(range(256)) * 4
 IMAGE_URL = "https://cdn.example.invalid/first-frame.png"
+OTHER_IMAGE_URL = "https://cdn.example.invalid/last-frame.png"
 VIDEO_URL = "https://cdn.example.invalid/source.mp4"
 HOOK = "http://127.0.0.1:9/hook"  # loopback (the emulator delivers nowhere else); nobody there
 JOB_ID = re.compile(r"vid(eo)?_[0-9a-f]+")
@@ -174,6 +175,19 @@ def uploaded(wire: Wire) -> None:
     assert "input_reference" not in create.fields()
 
 
+def uploaded_beside(url: str) -> Callable[[Wire], None]:
+    """A local file and a URL together: the file as an upload, the URL as a form value."""
+
+    def check(wire: Wire) -> None:
+        create = wire.create()
+        assert create.content_type == "multipart/form-data"
+        (part,) = create.files("input_reference")
+        assert (part.filename, part.data) == ("first-frame.png", PNG)
+        assert create.fields()["input_reference"] == url
+
+    return check
+
+
 def referenced(wire: Wire) -> None:
     """The URL goes as a JSON reference object (the spec's form; a bare string is refused)."""
     create = wire.create()
@@ -268,6 +282,11 @@ ROWS = [
     row("--size", "-m", "veo-3.1", "--size", "1080x1920", model=None,
         lumenfall=sent(size="1080x1920"),
         nanogpt=sent(aspect_ratio="9:16", resolution="1080p", size=ABSENT)),
+    row("--size", "-m", "veo3-video", "--size", "1920x1080", model=None,
+        # a model framecast does not know: the size goes as given
+        lumenfall=sent(code=4, says="MODEL_NOT_FOUND", size="1920x1080"),
+        nanogpt=sent(size="1920x1080", aspect_ratio=ABSENT),  # NanoGPT's own size preset
+        openai=sent(code=4, says="invalid_value", size="1920x1080")),
     row("--size", "--size", "16:9",  # a ratio
         lumenfall=sent(size="1280x720"),
         nanogpt=sent(orientation="landscape"),
@@ -308,6 +327,20 @@ ROWS = [
         lumenfall=checked(referenced),
         nanogpt=sent(imageUrl=IMAGE_URL, imageDataUrl=ABSENT),
         openai=checked(referenced)),
+    # Two references, on a model framecast does not know (those it knows take one).
+    row("--image", "-m", "wan-wavespeed-26", "--image", IMAGE_URL, "--image", OTHER_IMAGE_URL,
+        model=None,
+        lumenfall=sent(code=4, says="MODEL_NOT_FOUND", input_reference=[
+            {"image_url": IMAGE_URL}, {"image_url": OTHER_IMAGE_URL}]),
+        nanogpt=sent(referenceImages=[IMAGE_URL, OTHER_IMAGE_URL], imageUrl=ABSENT),
+        openai=sent(code=4, says="invalid_value", input_reference=[
+            {"image_url": IMAGE_URL}, {"image_url": OTHER_IMAGE_URL}])),
+    row("--image", "-m", "wan-wavespeed-26", "--image", "<png>", "--image", IMAGE_URL,
+        model=None,  # a file and a URL: the file uploaded, the URL a form value beside it
+        lumenfall=Expect(uploaded_beside(IMAGE_URL), code=4, says="MODEL_NOT_FOUND", jobs=0),
+        nanogpt=sent(referenceImages=[data_uri("image/png", PNG), IMAGE_URL]),
+        openai=sent(code=4, says="invalid_value", input_reference=[
+            {"image_url": data_uri("image/png", PNG)}, {"image_url": IMAGE_URL}])),
     row("--video", "-m", "grok-imagine-video", "--video", VIDEO_URL, model=None,
         lumenfall=sent(input_video=VIDEO_URL),
         nanogpt=sent(videoUrl=VIDEO_URL),
