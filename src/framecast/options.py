@@ -354,5 +354,9 @@ def declared() -> dict[str, Option]:
 
 
 def stored() -> dict[str, Option]:
-    """The settings a profile may hold."""
-    return {name: o for name, o in declared().items() if o.stored}
+    """The settings a profile may hold, in the order a profile is written: where requests
+    go first, then what they ask for, then how a run behaves."""
+    ordered = sorted(
+        declared().values(), key=lambda o: ("connection", "request", "run").index(o.group)
+    )
+    return {o.name: o for o in ordered if o.stored}
