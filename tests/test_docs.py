@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from framecast.cli import app
+from framecast.cli.app import app
 from framecast.cli.completions import scripts
 from framecast.errors import EXIT_CODE_MEANINGS
 from tests.conftest import invoke

@@ -7,7 +7,13 @@ from pathlib import Path
 import pytest
 
 from framecast.errors import ConfigError, UsageError
-from framecast.settings import choose_provider, openai_sunset_warning, poll_policy, resolve
+from framecast.settings import (
+    Settings,
+    choose_provider,
+    openai_sunset_warning,
+    poll_policy,
+    resolve,
+)
 
 CONFIG = """\
 default_profile = "base"
@@ -48,7 +54,7 @@ def settings(
     flags: dict[str, object] | None = None,
     env: dict[str, str] | None = None,
     profile: str | None = None,
-):  # type: ignore[no-untyped-def]
+) -> Settings:
     return resolve(flags or {}, profile=profile, config_path=config_path, env=env or {})
 
 
