@@ -369,15 +369,15 @@ ROWS = [
         lumenfall=sent(webhook_url=HOOK),
         nanogpt=refused("nanogpt sends no webhooks"),
         openai=refused("openai sends no webhooks")),
-    # NanoGPT documents no metadata and no end-user field: framecast sends neither, and
-    # (today) says nothing about it.
+    # NanoGPT documents no metadata and no end-user field: framecast refuses them rather
+    # than drop them without a word.
     row("--metadata", "--metadata", "team=a", "--metadata", "run=7",
         lumenfall=sent(metadata={"team": "a", "run": "7"}),
-        nanogpt=sent(metadata=ABSENT),
+        nanogpt=refused("nanogpt takes no metadata or end-user id; --metadata"),
         openai=sent(metadata=Json({"team": "a", "run": "7"}))),
     row("--user", "--user", "studio-7",
         lumenfall=sent(user="studio-7"),
-        nanogpt=sent(user=ABSENT),
+        nanogpt=refused("nanogpt takes no metadata or end-user id; --user"),
         openai=sent(user="studio-7")),
     row("--idempotency-key", "--idempotency-key", "run-42",
         lumenfall=checked(keyed("run-42")),

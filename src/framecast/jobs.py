@@ -77,6 +77,12 @@ def prepare(
         raise UsageError(f"{provider.name} takes no input video.")
     if request.webhook_url and not caps.webhooks:
         raise UsageError(f"{provider.name} sends no webhooks; --webhook-url would never be called.")
+    if (request.metadata or request.user) and not caps.labels:
+        flag = "--metadata" if request.metadata else "--user"
+        raise UsageError(
+            f"{provider.name} takes no metadata or end-user id; {flag} would not be sent.",
+            hint="Drop it (or the profile's metadata/user) for this provider.",
+        )
     if request.idempotency_key and not caps.idempotency:
         raise UsageError(
             f"{provider.name} does not deduplicate submissions; "

@@ -231,9 +231,15 @@ def _leave(signum: int, frame: object) -> None:
     forwarding it to the process group) would cut short the way out that names the jobs."""
     import signal
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    # A handler that does nothing, not SIG_IGN: switching to SIG_IGN while a signal is
+    # pending can raise "Signal ignored due to race condition" in the middle of the way out.
+    signal.signal(signal.SIGINT, _ignore)
+    signal.signal(signal.SIGTERM, _ignore)
     raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+
+
+def _ignore(signum: int, frame: object) -> None:
+    """Later signals while leaving (see _leave)."""
 
 
 def main() -> None:

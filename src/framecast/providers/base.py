@@ -38,6 +38,7 @@ class Capabilities:
     output: Literal["url", "content"]  # a signed output URL, or bytes from a content endpoint
     variants: tuple[Variant, ...]  # assets it can deliver
     data_uri_limit: int  # largest inline file it accepts, in bytes
+    labels: bool = True  # takes metadata and an end-user id
 
 
 @dataclass(frozen=True, slots=True)

@@ -108,6 +108,7 @@ class NanoGptProvider(Provider):
         output="url",
         variants=("video",),
         data_uri_limit=4 * 1000 * 1000,  # the guide's limit for API uploads
+        labels=False,  # seed 003 documents neither metadata nor an end-user field
     )
 
     def auth_headers(self, api_key: str) -> dict[str, str]:
