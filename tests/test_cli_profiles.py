@@ -39,7 +39,10 @@ def test_save_list_show_delete(isolated: Path) -> None:
     shown = invoke("profile", "show", "fast")
     path = invoke("profile", "path")
 
-    assert saved.exit_code == 0, saved.output
+    for result in (saved, listed, shown, path):
+        assert result.exit_code == 0, result.output
+    assert saved.stderr == f"Saved profile fast to {config_file()}.\n"
+    assert listed.stderr == shown.stderr == path.stderr == ""
     assert saved.stdout.strip() == str(config_file())
     assert listed.stdout == "fast (default)\n"
     assert shown.stdout == (
@@ -51,15 +54,22 @@ def test_save_list_show_delete(isolated: Path) -> None:
 
     assert invoke("profile", "save", "slow", "--model", "veo-3.1").exit_code == 0
     assert invoke("profile", "delete", "slow").exit_code == 0
-    assert invoke("profile", "list").stdout == "fast (default)\n"
+    after = invoke("profile", "list")
+    assert after.exit_code == 0, after.output
+    assert after.stdout == "fast (default)\n"
 
 
 def test_save_updates_and_replace_starts_afresh(isolated: Path) -> None:
-    invoke("profile", "save", "p", "--model", "sora-2", "--seconds", "8", "-P", "a=1")
-    invoke("profile", "save", "p", "--seconds", "4", "-P", "b=2")
-    updated = json.loads(invoke("profile", "show", "p", "--json").stdout)["settings"]
-    invoke("profile", "save", "p", "--replace", "--model", "wan-2.6")
-    replaced = json.loads(invoke("profile", "show", "p", "--json").stdout)["settings"]
+    def settings(*save: str) -> object:
+        saved = invoke("profile", "save", "p", *save)
+        shown = invoke("profile", "show", "p", "--json")
+        assert saved.exit_code == 0, saved.output
+        assert shown.exit_code == 0, shown.output
+        return json.loads(shown.stdout)["settings"]
+
+    settings("--model", "sora-2", "--seconds", "8", "-P", "a=1")
+    updated = settings("--seconds", "4", "-P", "b=2")
+    replaced = settings("--replace", "--model", "wan-2.6")
 
     assert updated == {"model": "sora-2", "seconds": 4, "params": {"a": 1, "b": 2}}
     assert replaced == {"model": "wan-2.6"}
@@ -90,6 +100,7 @@ def test_raw_keys_are_refused_unless_asked(isolated: Path) -> None:
     assert "stored in plain text" in stored.stderr
     assert stat.S_IMODE(config_file().stat().st_mode) == 0o600
     shown = invoke("profile", "show", "ci")
+    assert shown.exit_code == 0, shown.output
     assert "sk-raw-secret" not in shown.stdout and "********" in shown.stdout
 
 
@@ -98,7 +109,8 @@ def test_profiles_name_the_key_variable(
 ) -> None:
     monkeypatch.delenv("OPENAI_API_KEY")
     monkeypatch.setenv("WORK_KEY", "sk-from-work-key")
-    invoke("profile", "save", "work", "--provider", "openai", "--api-key-env", "WORK_KEY")
+    saved = invoke("profile", "save", "work", "--provider", "openai", "--api-key-env", "WORK_KEY")
+    assert saved.exit_code == 0, saved.output
 
     result = invoke("generate", BOAT, "-p", "work", "-q")
 
@@ -109,7 +121,7 @@ def test_profiles_name_the_key_variable(
 def test_config_show_says_where_each_value_came_from(
     isolated: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    invoke(
+    saved = invoke(
         "profile",
         "save",
         "fast",
@@ -121,10 +133,13 @@ def test_config_show_says_where_each_value_came_from(
         "sora-2",
         "--default",
     )
+    assert saved.exit_code == 0, saved.output
     monkeypatch.setenv("FRAMECAST_MODEL", "sora-2-pro")
 
     result = invoke("config", "show", "--json")
 
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
     doc = json.loads(result.stdout)
     assert doc["profile"] == {"value": "fast", "source": "default_profile in config.toml"}
     assert doc["provider"] == {"value": "emulator", "source": "profile fast"}
@@ -135,6 +150,8 @@ def test_config_show_says_where_each_value_came_from(
 
 def test_config_show_masks_keys(served_env: Served) -> None:
     result = invoke("config", "show")
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
     assert "sk-test-not-a-real-key" not in result.stdout
     assert "********" in result.stdout and "env OPENAI_API_KEY" in result.stdout
 
@@ -142,7 +159,7 @@ def test_config_show_masks_keys(served_env: Served) -> None:
 def test_a_profile_drives_generate_and_flags_win(
     isolated: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    invoke(
+    saved = invoke(
         "profile",
         "save",
         "clips",
@@ -155,12 +172,15 @@ def test_a_profile_drives_generate_and_flags_win(
         "--output",
         "out/{model}-{index}.{ext}",
     )
+    assert saved.exit_code == 0, saved.output
 
     by_profile = invoke("generate", BOAT, "--profile", "clips", "--json")
     by_flag = invoke("-p", "clips", "generate", BOAT, "--seconds", "4", "--json")
     monkeypatch.setenv("FRAMECAST_SECONDS", "12")
     by_env = invoke("generate", BOAT, "-p", "clips", "--json")
 
+    for result in (by_profile, by_flag, by_env):
+        assert result.exit_code == 0, result.output
     durations = [
         probe_mp4(Path(json.loads(r.stdout)["output"]["path"])).duration
         for r in (by_profile, by_flag, by_env)
@@ -207,7 +227,7 @@ def test_a_broken_file_is_exit_3_without_a_traceback(
 
 
 def test_an_unknown_profile(isolated: Path) -> None:
-    invoke("profile", "save", "fast", "--model", "sora-2")
+    assert invoke("profile", "save", "fast", "--model", "sora-2").exit_code == 0
     result = invoke("generate", BOAT, "-p", "fats")
     assert result.exit_code == 3
     assert "There is no profile 'fats'" in result.stderr and "Did you mean 'fast'?" in result.stderr
@@ -219,5 +239,7 @@ def test_config_can_point_elsewhere(isolated: Path, tmp_path: Path) -> None:
         invoke("profile", "save", "ci", "--provider", "emulator", "--config", str(other)).exit_code
         == 0
     )
-    assert invoke("--config", str(other), "profile", "list").stdout == "ci\n"
-    assert invoke("profile", "list").stdout == ""
+    there = invoke("--config", str(other), "profile", "list")
+    here = invoke("profile", "list")
+    assert (there.exit_code, there.stdout) == (0, "ci\n"), there.output
+    assert (here.exit_code, here.stdout) == (0, ""), here.output

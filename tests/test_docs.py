@@ -66,6 +66,8 @@ def test_readme_exit_code_table_matches_the_code() -> None:
 
 def test_help_lists_the_exit_codes() -> None:
     result = invoke("--help")
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
     for code, meaning in EXIT_CODE_MEANINGS.items():
         assert f"{int(code):>3}  {meaning}" in result.stdout
 

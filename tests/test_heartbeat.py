@@ -201,8 +201,9 @@ def test_plain_progress_keeps_talking_on_stderr(
     if command == "generate":
         result = invoke("generate", BOAT, *plain)
     else:
-        job_id = invoke("generate", BOAT, "--no-wait", "-q").stdout.strip()
-        result = invoke("wait", job_id, *plain)
+        queued = invoke("generate", BOAT, "--no-wait", "-q")
+        assert queued.exit_code == 0, queued.output
+        result = invoke("wait", queued.stdout.strip(), *plain)
 
     assert result.exit_code == 0, result.output
     assert result.stdout == "p.mp4\n"

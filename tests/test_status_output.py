@@ -256,7 +256,9 @@ def test_fields_choose_json_keys_and_columns(three_jobs: list[str]) -> None:
     assert (status, path) == ("status\tcompleted", f"path\t{Path('first.mp4').resolve()}")
     assert url.startswith("url\thttp://127.0.0.1:")
     assert terminal_lines(on_terminal.stdout)[0].split() == ["ID", "URL"]
-    assert all(r.exit_code == 0 and r.stderr == "" for r in (as_tsv, one_json, one_tsv))
+    for result in (as_tsv, one_json, one_tsv, on_terminal):
+        assert result.exit_code == 0, result.output
+        assert result.stderr == ""
 
 
 @pytest.mark.parametrize("ref", [[], ["@1"]])
