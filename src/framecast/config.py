@@ -27,7 +27,8 @@ import os
 import re
 import stat
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -232,7 +233,32 @@ def _write_checked(
     _write_atomic(path, text, private=private)
 
 
+@contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """One editor of the config file at a time: two `profile save` runs at once would each
+    rewrite the file from what they read, and one profile would be lost."""
+    import fcntl
+
+    target = path.resolve() if path.is_symlink() else path
+    if target.exists() and not target.is_file():
+        # Reading a pipe to edit it would block, and a device is not ours to replace.
+        raise ConfigError(f"{path} is not a regular file; framecast writes profiles only to one.")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    lock = target.with_name(f".{target.name}.lock")
+    fd = os.open(lock, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
 def _write_atomic(path: Path, text: str, *, private: bool) -> None:
+    """Replace the file's content through a temporary file and a rename. A symlinked config
+    is written where it points; anything but a regular file (a device, a pipe) is refused."""
+    path = path.resolve() if path.is_symlink() else path
+    if path.exists() and not path.is_file():
+        raise ConfigError(f"{path} is not a regular file; framecast writes profiles only to one.")
     path.parent.mkdir(parents=True, exist_ok=True)
     if private and path.parent == default_path().parent:
         from framecast.paths import private_dir

@@ -222,6 +222,7 @@ class ConnectionSettings:
         "--request-timeout",
         help="Seconds to wait for each answer from the provider (default 60).",
         summary="seconds to wait for each answer from a provider (60)",
+        minimum=0.001,
         scope="profile",
     )
     allow_insecure_http: bool = option(
@@ -261,14 +262,14 @@ class RunSettings:
         "--poll-min",
         help="Shortest wait between polls.",
         summary="shortest wait between polls",
-        minimum=0,
+        minimum=0.001,
         scope="profile",
     )
     poll_max: float | None = option(
         "--poll-max",
         help="Longest wait between polls.",
         summary="longest wait between polls",
-        minimum=0,
+        minimum=0.001,
         scope="profile",
     )
     max_cost: float | None = option(

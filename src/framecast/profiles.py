@@ -50,15 +50,17 @@ def save(
             "Nothing to save: give the settings as generate flags, e.g. --model sora-2."
         )
     check_settings(given)
-    loaded = config.load(path)
-    settings = {} if replace else dict(loaded.profiles.get(name, {}))
-    for key, value in given.items():
-        settings[key] = {**settings.get(key, {}), **value} if isinstance(value, dict) else value
-    ordered = {key: settings[key] for key in stored() if key in settings}
-    private = "api_key" in ordered or _has_credentials(ordered.get("base_url"))
-    config.save_profile(path, name, ordered, private=private)
-    if default:
-        config.set_default(path, name)
+    with config.locked(path):
+        loaded = config.load(path)
+        settings = {} if replace else dict(loaded.profiles.get(name, {}))
+        for key, value in given.items():
+            merged = {**settings.get(key, {}), **value} if isinstance(value, dict) else value
+            settings[key] = merged
+        ordered = {key: settings[key] for key in stored() if key in settings}
+        private = "api_key" in ordered or _has_credentials(ordered.get("base_url"))
+        config.save_profile(path, name, ordered, private=private)
+        if default:
+            config.set_default(path, name)
 
 
 def _has_credentials(url: object) -> bool:

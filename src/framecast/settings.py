@@ -16,6 +16,7 @@ Tables (`params`, `metadata`) merge key by key in the same order. `max_retries`
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -117,6 +118,31 @@ def _table(
     return merged, origin
 
 
+def _in_range(option: Option, value: Any, origin: str) -> Any:
+    """Numbers are finite and within the declared limits, wherever they came from: NaN would
+    pass every comparison (a budget cap of NaN refuses nothing)."""
+    if option.kind not in ("int", "number") or isinstance(value, bool):
+        return value
+    low, high = option.minimum, option.maximum
+    bad = not math.isfinite(value) or (low is not None and value < low)
+    bad = bad or (high is not None and value > high)
+    if not bad:
+        return value
+    limits = " and ".join(
+        part
+        for part in (
+            f"at least {low:g}" if low is not None else "",
+            f"at most {high:g}" if high is not None else "",
+        )
+        if part
+    )
+    kind = "a whole number" if option.kind == "int" else "a finite number"
+    message = f"{option.flag} {value!r}: expected {kind}{' ' + limits if limits else ''}"
+    if origin == "flag":
+        raise UsageError(message + ".")
+    raise ConfigError(f"{message} (from {origin}).")
+
+
 def _typed(option: Option, value: Any) -> Any:
     if option.kind == "list":
         return tuple(value)
@@ -159,7 +185,7 @@ def resolve(
         else:
             continue
         if origin is not None:
-            values[key], origins[key] = _typed(option, value), origin
+            values[key], origins[key] = _typed(option, _in_range(option, value, origin)), origin
     groups = {
         group: cls(**{f.name: values[f.name] for f in dataclasses.fields(cls) if f.name in values})
         for group, cls in GROUPS.items()

@@ -178,7 +178,8 @@ def delete_profile(
     from framecast.ui import console
 
     path = _path(ctx, config_file)
-    config.delete_profile(path, name)
+    with config.locked(path):
+        config.delete_profile(path, name)
     console(sys.stderr).print(f"Deleted profile {name} from {path}.", soft_wrap=True)
 
 
