@@ -162,3 +162,51 @@ def test_estimate_with_a_provider_still_asks_it(isolated: Path) -> None:
     assert result.exit_code == 3
     assert result.stdout == ""
     assert "framecast: error: The lumenfall provider needs an API key." in result.stderr
+
+
+def test_a_reader_that_goes_away_is_not_an_error(isolated: Path) -> None:
+    """`status --json ... | head -1`: a closed pipe ends the run quietly, with the shell's
+    own code for it (141), not a local I/O error."""
+    import subprocess
+    import sys
+
+    ids = []
+    for _ in range(4):
+        made = invoke("generate", "a boat", "--provider", "emulator", "--no-wait", "-q", "--again")
+        assert made.exit_code == 0, made.output
+        ids.append(made.stdout.strip())
+    command = " ".join([sys.executable, "-m", "framecast", "status", "--json", *ids])
+    result = subprocess.run(
+        # `true` has gone long before framecast (which starts in ~0.2 s) writes a line.
+        ["bash", "-c", f'{command} | true; echo "exit=${{PIPESTATUS[0]}}" >&2'],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0
+    assert result.stdout == ""
+    assert result.stderr.strip() == "exit=141"
+
+
+def test_fields_without_json_is_refused_where_it_would_do_nothing(isolated: Path) -> None:
+    for args in (("estimate", "x", "-m", "sora-2"), ("generate", "x", "--provider", "emulator")):
+        result = invoke(*args, "--fields", "model")
+        assert result.exit_code == 2
+        assert result.stdout == ""
+        assert "framecast: error: --fields picks the keys of --json output; add --json." in (
+            result.stderr
+        )
+
+
+def test_config_show_names_the_provider_even_without_its_key(isolated: Path) -> None:
+    import json
+
+    result = invoke("config", "show", "--json", env={"FRAMECAST_PROVIDER": "lumenfall"})
+    assert result.exit_code == 0
+    assert result.stderr == ""
+    provider = json.loads(result.stdout)["provider"]
+    assert provider == {
+        "value": "lumenfall",
+        "source": "The lumenfall provider needs an API key.",
+    }

@@ -400,7 +400,7 @@ def explain(settings: Settings, profile_flag: str | None) -> list[tuple[str, Any
     try:
         choice = choose_provider(settings)
     except ConfigError as error:
-        rows.append(("provider", None, error.message))
+        rows.append(("provider", settings.connection.provider, error.message))
     else:
         origins = choice.origins
         url = shown("base_url", choice.base_url) or "(the provider's default)"

@@ -21,6 +21,7 @@ from framecast.errors import (
 )
 
 TRACEBACK_ENV = "FRAMECAST_TRACEBACK"
+BROKEN_PIPE = 141  # 128 + SIGPIPE, as the shell reports a reader that went away
 
 # "\b" keeps Click from re-wrapping the table into one paragraph.
 EPILOG = "Exit codes:\n\n\b\n" + "\n".join(
@@ -96,6 +97,11 @@ class FramecastGroup(TyperGroup):
             if usage is None:
                 raise
             raise usage from None
+        except BrokenPipeError:
+            # The reader went away (`| head -1`): nothing is wrong and nobody is listening.
+            # stdout goes to /dev/null so that Python's own flush at exit stays quiet too.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(BROKEN_PIPE) from None
         except OSError as error:
             # A file that cannot be read or written is the machine's state, not a bug.
             failure = LocalIOError.from_os(error, action="use")

@@ -39,8 +39,13 @@ class Shown:
         quiet: bool = False,
         print_field: PrintField | None = None,
         fields: str | None = None,
+        *,
+        any_view: bool = False,
     ) -> Shown:
+        """`any_view`: --fields also picks columns (status); elsewhere it needs --json."""
         chosen = None
+        if not any_view:
+            fields_need_json(json_mode, fields)
         if fields is not None:
             from framecast.cli.status_view import parse_fields
 
@@ -54,11 +59,20 @@ class Shown:
         return not (self.json or self.print_field)
 
 
+def fields_need_json(json_mode: bool, fields: str | None) -> None:
+    """--fields picks JSON keys; without --json it would be ignored, so it is refused."""
+    if fields is not None and not json_mode:
+        from framecast.errors import UsageError
+
+        raise UsageError("--fields picks the keys of --json output; add --json.")
+
+
 def pick(document: dict[str, Any], fields: str | None) -> dict[str, Any]:
     """`--fields a,b` for a document that is not a job's: those keys, in that order."""
+    from framecast.errors import UsageError
+
     if fields is None:
         return document
-    from framecast.errors import UsageError
 
     names = [name.strip() for name in fields.split(",") if name.strip()]
     unknown = [name for name in names if name not in document]

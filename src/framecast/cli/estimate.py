@@ -49,6 +49,7 @@ def estimate(
     from framecast.report import estimate_document
     from framecast.ui import console, estimate_table, print_json
 
+    common.fields_need_json(json_mode, fields)
     settings = common.settings_for(ctx, given)
     note = common.notes(common.stderr())
     priced = runs.price(runs.read_prompt(prompt), settings, note)

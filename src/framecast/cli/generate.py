@@ -89,13 +89,15 @@ def generate(
             on_saved=common.info_json_writer(settings.run.write_info_json),
         )
     if no_wait:
-        _print_submitted(outcome.submitted, shown, plan.adjustments)
+        _print_submitted(outcome.submitted, shown, plan.adjustments, settings.run.output)
         return
     common.emit_all(outcome.tracked, shown, started=started, adjustments=plan.adjustments)
     outcome.raise_for_failures()
 
 
-def _print_submitted(submitted: list[Job], shown: Shown, adjustments: list[str]) -> None:
+def _print_submitted(
+    submitted: list[Job], shown: Shown, adjustments: list[str], output: str | None
+) -> None:
     from framecast.cli import common
 
     for job in submitted:
@@ -104,5 +106,8 @@ def _print_submitted(submitted: list[Job], shown: Shown, adjustments: list[str])
         else:
             typer.echo(job.id)
     if not shown.quiet and not shown.json and not shown.print_field:
+        import shlex
+
         ids = " ".join(job.id for job in submitted)
-        common.stderr().print(f"Submitted. Follow with: framecast wait {ids}", soft_wrap=True)
+        save = "" if output is None else f" --download -o {shlex.quote(output)}"
+        common.stderr().print(f"Submitted. Follow with: framecast wait {ids}{save}", soft_wrap=True)

@@ -143,8 +143,17 @@ Fields = Annotated[
     typer.Option(
         "--fields",
         metavar="NAME,...",
-        help="Only these fields of each job, e.g. id,status,url (with --json; status also "
-        "picks its columns).",
+        help="With --json, only these fields of each job, e.g. id,status,path.",
+        show_default=False,
+    ),
+]
+StatusFields = Annotated[
+    str | None,
+    typer.Option(
+        "--fields",
+        metavar="NAME,...",
+        help="Only these fields of each job, e.g. id,status,url: the JSON keys, the TSV "
+        "columns when piped, or the table's columns.",
         show_default=False,
     ),
 ]

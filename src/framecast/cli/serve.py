@@ -106,7 +106,7 @@ def emulator(
 
     \b
       framecast emulator --port 8080 --job-seconds 5 &
-      framecast generate "x" --provider openai --base-url http://127.0.0.1:8080/v1
+      OPENAI_API_KEY=any framecast generate "x" --provider openai --base-url http://127.0.0.1:8080/v1
       framecast emulator --dialect openai --api-key sk-test --poll-hint honest -v
     """
     import signal

@@ -45,7 +45,7 @@ def status(
         int, typer.Option("--limit", "-n", min=1, help="How many recent jobs to list.")
     ] = 20,
     json_mode: params.Json = False,
-    fields: params.Fields = None,
+    fields: params.StatusFields = None,
     print_field: params.Print = None,
     **given: Any,
 ) -> None:
@@ -67,7 +67,7 @@ def status(
 
     from framecast.cli import common, status_view
 
-    shown = common.Shown.of(json_mode, print_field=print_field, fields=fields)
+    shown = common.Shown.of(json_mode, print_field=print_field, fields=fields, any_view=True)
     err = common.stderr()
     if not ids:
         common.check_config_named(ctx, given)  # a mistyped --config is an error, even offline
