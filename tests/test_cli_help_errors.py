@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import invoke, run_subprocess
+from .conftest import Served, invoke, run_subprocess
 
 COMMANDS = [
     ("generate",),
@@ -210,3 +210,14 @@ def test_config_show_names_the_provider_even_without_its_key(isolated: Path) -> 
         "value": "lumenfall",
         "source": "The lumenfall provider needs an API key.",
     }
+
+
+def test_wait_checks_where_it_saves_before_waiting(served_env: Served) -> None:
+    made = invoke("generate", "a slow boat", "--no-wait", "-q")
+    assert made.exit_code == 0, made.output
+    polls_before = len(served_env.seen("GET", "/videos/"))
+    result = invoke("wait", made.stdout.strip(), "-o", "/dev/null")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert "framecast: error: -o '/dev/null' is not a regular file" in result.stderr
+    assert len(served_env.seen("GET", "/videos/")) == polls_before  # nothing was asked

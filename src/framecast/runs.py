@@ -215,6 +215,11 @@ def follow(
         # Several jobs into one file is refused before anything is asked.
         placeholder = Job(id="job", provider="p", status=JobStatus.QUEUED)
         saving.target_path(output, placeholder, "mp4", several=True)
+    if save and output not in (None, saving.STDOUT):
+        # Where the videos go is checked before the wait, not after it.
+        placeholder = Job(id="job", provider="p", status=JobStatus.QUEUED)
+        index = 1 if len(refs) > 1 else None
+        saving.check_writable(saving.target_path(output, placeholder, "mp4", index=index))
     policy = poll_policy(settings)
     with Journal.open_default() as journal:
         targets = resolve_targets(refs, journal, settings)
