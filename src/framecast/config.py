@@ -233,6 +233,11 @@ def _write_checked(
     _write_atomic(path, text, private=private)
 
 
+def check_name(name: str) -> None:
+    if not NAME.match(name):
+        raise ConfigError(f"Profile names are letters, digits, - and _; {name!r} is not one.")
+
+
 @contextmanager
 def locked(path: Path) -> Iterator[None]:
     """One editor of the config file at a time: two `profile save` runs at once would each
@@ -281,8 +286,7 @@ def save_profile(path: Path, name: str, settings: dict[str, Any], *, private: bo
     `settings` is the profile's complete new content: keys it keeps keep their lines (and
     comments), changed values are replaced in place, new keys are added, others removed.
     """
-    if not NAME.match(name):
-        raise ConfigError(f"Profile names are letters, digits, - and _; {name!r} is not one.")
+    check_name(name)
     validate({"profiles": {name: settings}}, path)
     _check_writable(f"{path.name}: profiles.{name}", settings)
     text = _read(path)

@@ -50,6 +50,7 @@ def save(
             "Nothing to save: give the settings as generate flags, e.g. --model sora-2."
         )
     check_settings(given)
+    config.check_name(name)  # before the lock file is made: a refused save writes nothing
     with config.locked(path):
         loaded = config.load(path)
         settings = {} if replace else dict(loaded.profiles.get(name, {}))
