@@ -76,6 +76,9 @@ def test_generate_and_profile_save_offer_every_declared_flag() -> None:
         if option.stored:
             assert flag in save.stdout, flag
     assert "--idempotency-key" not in save.stdout  # per run, never stored
+    estimate = invoke("estimate", "--help")
+    assert estimate.exit_code == 0
+    assert "--idempotency-key" not in estimate.stdout and "--seconds" in estimate.stdout
 
 
 def test_settings_are_typed_and_frozen(tmp_path: Path) -> None:

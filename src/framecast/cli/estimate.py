@@ -9,7 +9,8 @@ import typer
 from framecast.cli import params
 
 
-@params.takes("request", "connection")
+# An idempotency key only matters to a submission, and estimate submits nothing.
+@params.takes("request", "connection", without=("idempotency_key",))
 def estimate(
     ctx: typer.Context,
     prompt: params.Prompt,

@@ -76,11 +76,13 @@ _ALWAYS = (
 def takes(
     *groups: str,
     names: Collection[str] = (),
+    without: Collection[str] = (),
     profile_save: bool = False,
     selectable: bool = True,
 ) -> Callable[[F], F]:
     """Give a command the flags of the settings `groups` (and of single settings `names`),
-    plus --profile and --config; their values arrive in the command's `**given`.
+    but not those in `without`, plus --profile and --config; their values arrive in the
+    command's `**given`.
 
     `profile_save`: the flags of every stored setting, including those only a profile
     takes (the poll intervals, api_key_env); otherwise those stay out of the command line.
@@ -97,6 +99,7 @@ def takes(
             for cls in GROUPS.values()
             for option in options_of(cls)
             if (option.group in groups or option.name in names)
+            and option.name not in without
             and option.flags
             and (option.stored if profile_save else option.scope == "all")
         ]
