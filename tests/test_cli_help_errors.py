@@ -221,3 +221,13 @@ def test_wait_checks_where_it_saves_before_waiting(served_env: Served) -> None:
     assert result.stdout == ""
     assert "framecast: error: -o '/dev/null' is not a regular file" in result.stderr
     assert len(served_env.seen("GET", "/videos/")) == polls_before  # nothing was asked
+
+
+def test_a_reused_download_still_writes_its_sidecar(isolated: Path) -> None:
+    made = invoke("generate", "a kite", "--provider", "emulator", "-o", "kite.mp4", "-q")
+    assert made.exit_code == 0, made.output
+    assert not Path("kite.info.json").exists()
+    again = invoke("download", "@1", "-o", "kite.mp4", "--write-info-json", "-q")
+    assert again.exit_code == 0, again.output
+    assert again.stdout.strip().endswith("kite.mp4")
+    assert '"id": "video_' in Path("kite.info.json").read_text(encoding="utf-8")

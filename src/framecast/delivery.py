@@ -123,6 +123,9 @@ def deliver(
     )
     if video and not delivery.force and already_saved(item.entry, path):
         item.path, item.size = path, item.entry.output_bytes if item.entry else None
+        if delivery.on_saved is not None and item.size is not None:
+            # The copy already there is the delivery: its sidecar is still asked for.
+            delivery.on_saved(item.job, path, item.size)
         return
     progress.on_start = lambda total: events.download_started(job, path, total)
     key = download.partial_key(provider.name, provider.base_url, job.id, delivery.variant)
