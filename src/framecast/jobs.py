@@ -96,13 +96,6 @@ def prepare(
         raise UsageError(f"{model_name} takes no input video (modes: {', '.join(modes)}).")
     if info is not None and len(request.images) > info.max_references:
         raise UsageError(f"{info.id} takes at most {info.max_references} reference image(s).")
-    shape = normalise(
-        info,
-        size=request.size,
-        aspect_ratio=request.aspect_ratio,
-        resolution=request.resolution,
-        seconds=request.seconds,
-    )
     images = tuple(
         image
         if image.startswith(URL_PREFIXES) or caps.uploads
@@ -112,15 +105,25 @@ def prepare(
     video = request.video
     if video is not None and not video.startswith(URL_PREFIXES):
         video = _inline(video, caps.data_uri_limit, provider.name)
+    # The default model made explicit, so the same request is the same.
+    return _shaped(replace(request, model=model_name, images=images, video=video), info)
+
+
+def _shaped(request: JobRequest, info: ModelInfo | None) -> Prepared:
+    """The request with its size, shape, tier and length those the model makes."""
+    shape = normalise(
+        info,
+        size=request.size,
+        aspect_ratio=request.aspect_ratio,
+        resolution=request.resolution,
+        seconds=request.seconds,
+    )
     effective = replace(
         request,
-        model=model_name,  # the default made explicit, so the same request is the same
         seconds=shape.seconds,
         size=shape.size,
         aspect_ratio=shape.aspect_ratio,
         resolution=shape.resolution,
-        images=images,
-        video=video,
     )
     return Prepared(effective, info, shape.adjustments)
 
@@ -143,22 +146,7 @@ def prepare_offline(request: JobRequest) -> Prepared:
             f"{request.model!r} is not in framecast's price table.",
             hint=f"Did you mean: {', '.join(close)}?" if close else "See: framecast models",
         )
-    shape = normalise(
-        info,
-        size=request.size,
-        aspect_ratio=request.aspect_ratio,
-        resolution=request.resolution,
-        seconds=request.seconds,
-    )
-    effective = replace(
-        request,
-        model=info.id,
-        seconds=shape.seconds,
-        size=shape.size,
-        aspect_ratio=shape.aspect_ratio,
-        resolution=shape.resolution,
-    )
-    return Prepared(effective, info, shape.adjustments)
+    return _shaped(replace(request, model=info.id), info)
 
 
 def fingerprint(provider: str, base_url: str, request: JobRequest, extend: str | None) -> str:

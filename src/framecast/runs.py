@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from framecast import jobs, listing, pricing, saving
 from framecast.domain import Job, JobStatus
-from framecast.errors import FramecastError, ProviderUnavailable, UsageError
+from framecast.errors import FramecastError, UsageError
 from framecast.inputs import build_request
 from framecast.jobrun import Delivery, Events, JobRun, Tracked, job_failed
 from framecast.journal import Entry, Journal
@@ -85,11 +85,15 @@ def estimate(plan: Plan, note: Note) -> Estimate:
     """The price of a planned request: the provider's dry run where it has one, else the
     bundled table."""
     with plan.choice.open() as api:
-        return jobs.estimate(
-            api,
-            plan.prepared,
-            on_fallback=lambda e: note(f"Dry run unavailable ({e.message}); using the table."),
-        )
+        return _priced(api, plan, note)
+
+
+def _priced(api: Provider, plan: Plan, note: Note) -> Estimate:
+    return jobs.estimate(
+        api,
+        plan.prepared,
+        on_fallback=lambda e: note(f"Dry run unavailable ({e.message}); using the table."),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,11 +189,7 @@ def generate(
 
 
 def _check_budget(api: Provider, plan: Plan, note: Note) -> None:
-    cost = jobs.estimate(
-        api,
-        plan.prepared,
-        on_fallback=lambda e: note(f"Dry run unavailable ({e.message}); using the table."),
-    )
+    cost = _priced(api, plan, note)
     cap = plan.settings.run.max_cost or 0.0
     jobs.check_budget(cost, cap, allow_unpriced=plan.settings.run.allow_unpriced)
     if cost.total is not None:
@@ -283,11 +283,12 @@ def refresh(
 
     from framecast.report import expiry_warning
     from framecast.targets import close_all, resolve_targets
+    from framecast.ui import Display
 
     failures: list[FramecastError] = []
     with Journal.open_default() as journal:
         targets = resolve_targets(refs, journal, settings)
-        run = JobRun(journal, _Silent())
+        run = JobRun(journal, Display())  # status asks once and prints the answer itself
         try:
             for target in targets:
                 try:
@@ -302,19 +303,3 @@ def refresh(
             close_all(targets)
     if failures:
         raise failures[0]
-
-
-class _Silent:
-    """Events nobody watches (status asks once and prints the answer itself)."""
-
-    def update(self, job: Job) -> None: ...
-
-    def trouble(self, job: Job, error: ProviderUnavailable) -> None: ...
-
-    def note(self, text: str) -> None: ...
-
-    def download_started(self, job: Job, path: Path, total: int | None) -> None: ...
-
-    def download_advanced(self, count: int) -> None: ...
-
-    def download_finished(self) -> None: ...
