@@ -109,10 +109,10 @@ def test_list_pages_through_the_server_jobs(api: OpenAIProvider) -> None:
 def test_remix_and_delete(api: OpenAIProvider, emulator: Served) -> None:
     (job,) = api.submit(JobRequest(BOAT))
     with pytest.raises(RequestRejected, match="INVALID_REQUEST: Only completed videos"):
-        api.remix(job.id, "now at night")
+        api.remix(job.id, JobRequest("now at night"))
     finish(api, job)
 
-    remix = api.remix(job.id, "now at night")
+    (remix,) = api.remix(job.id, JobRequest("now at night"))
     api.cancel(job.id)
 
     assert remix.id != job.id and remix.prompt == "now at night"

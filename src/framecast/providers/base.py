@@ -39,6 +39,8 @@ class Capabilities:
     variants: tuple[Variant, ...]  # assets it can deliver
     data_uri_limit: int  # largest inline file it accepts, in bytes
     labels: bool = True  # takes metadata and an end-user id
+    remix: bool = False  # makes a new job from a finished one and a new prompt
+    delete: bool = False  # deletes a finished job's stored assets
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +50,16 @@ class Listing:
 
     jobs: list[Job]
     complete: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Balance:
+    """What an account has left, as the provider reports it."""
+
+    amount: float | None  # None: postpaid, or not reported
+    currency: str | None
+    billing: str | None  # "prepaid", "postpaid", ... as the provider words it
+    as_of: float  # Unix seconds: when the provider said so
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +133,18 @@ class Provider(ABC):
 
     def cancel(self, job_id: str) -> None:
         raise UsageError(f"The {self.name} API offers no way to cancel a job.")
+
+    def delete(self, job_id: str) -> None:
+        """Delete a finished job's stored assets at the provider."""
+        raise UsageError(f"The {self.name} API offers no way to delete a job.")
+
+    def remix(self, job_id: str, request: JobRequest) -> list[Job]:
+        """A new job from a finished one and `request.prompt`."""
+        raise UsageError(f"The {self.name} API offers no way to remix a job.")
+
+    def balance(self) -> Balance | None:
+        """The account's balance as the provider reports it now; None: it reports none."""
+        return None
 
     def extend(self, job_id: str, request: JobRequest) -> list[Job]:
         """Continue a finished job with a new segment."""

@@ -246,9 +246,9 @@ class OpenAIProvider(Provider):
         }
         return [self._job(self.http.request("POST", "videos/extensions", json=body))]
 
-    def remix(self, job_id: str, prompt: str) -> Job:
+    def remix(self, job_id: str, request: JobRequest) -> list[Job]:
         path = f"videos/{path_part(job_id)}/remix"
-        return self._job(self.http.request("POST", path, json={"prompt": prompt}))
+        return [self._job(self.http.request("POST", path, json={"prompt": request.prompt}))]
 
     def list_jobs(
         self, *, limit: int = 20, after: str | None = None
