@@ -63,6 +63,12 @@ MIGRATIONS: list[str] = [
     ALTER TABLE jobs ADD COLUMN detail TEXT;
     CREATE INDEX jobs_by_fingerprint ON jobs (fingerprint);
     """,
+    """
+    ALTER TABLE jobs ADD COLUMN balance REAL;
+    ALTER TABLE jobs ADD COLUMN payment_source TEXT;
+    ALTER TABLE jobs ADD COLUMN deleted_at REAL;
+    CREATE INDEX jobs_by_submitted ON jobs (submitted_at);
+    """,
 ]
 
 
@@ -87,6 +93,7 @@ class Entry:
     owner_pid: int | None = None
     owner_start: str | None = None  # when that process started, so a reused pid is not it
     detail: str | None = None  # why a submission's outcome is unknown
+    deleted_at: float | None = None  # when its assets were deleted at the provider
 
     @property
     def id(self) -> str:
@@ -157,6 +164,8 @@ def entry_from_row(row: sqlite3.Row) -> Entry:
         cost=row["cost"],
         cost_estimate=row["cost_estimate"],
         currency=row["currency"],
+        balance=row["balance"],
+        payment_source=row["payment_source"],
     )
     try:
         request = json.loads(row["request"])
@@ -181,6 +190,7 @@ def entry_from_row(row: sqlite3.Row) -> Entry:
         owner_pid=row["owner_pid"],
         owner_start=row["owner_start"],
         detail=row["detail"],
+        deleted_at=row["deleted_at"],
     )
 
 
@@ -199,6 +209,8 @@ def job_columns(job: Job) -> dict[str, Any]:
         "cost": job.cost,
         "cost_estimate": job.cost_estimate,
         "currency": job.currency,
+        "balance": job.balance,
+        "payment_source": job.payment_source,
         "error_code": job.error.code if job.error else None,
         "error_message": job.error.message if job.error else None,
     }
