@@ -200,7 +200,11 @@ def test_live_models_listing(nanogpt: Served) -> None:
         models = {m.id: m for m in api.list_models()}
     assert models["veo-3.1"].prices[0].per_second == 0.4
     assert models["veo-3.1"].durations == (4, 6, 8)
-    assert models["grok-imagine-video"].modes == ("t2v", "i2v")
+    # Every mode the listing reports: video input, and extension (seed 003's extend models).
+    assert models["grok-imagine-video"].modes == ("t2v", "i2v", "v2v")
+    assert models["veo3-1-extend"].modes == ("v2v", "extend")
+    assert models["midjourney-video"].modes == ("t2v", "i2v", "extend")
+    assert (models["veo3-video"].audio, models["wan-2.6"].audio) == ("optional", None)
     assert models["veo-3.1"].source == "nanogpt"
 
 

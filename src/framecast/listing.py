@@ -29,6 +29,9 @@ if TYPE_CHECKING:
 CACHE_DIR_ENV = "FRAMECAST_CACHE_DIR"
 TTL_ENV = "FRAMECAST_MODELS_TTL"
 DEFAULT_TTL = 24 * 3600.0
+# Bumped when what a listing is read into changes (2: every mode a provider reports, not
+# only text- and image-to-video), so a cache written before is fetched again, not trusted.
+CACHE_FORMAT = 2
 
 
 def cache_dir() -> Path:
@@ -70,6 +73,8 @@ def _model_from(raw: dict[str, Any]) -> ModelInfo:
 def _read(path: Path) -> tuple[float, list[ModelInfo]] | None:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(data, dict) or data.get("format") != CACHE_FORMAT:
+            return None
         return float(data["fetched_at"]), [_model_from(m) for m in data["models"]]
     except (OSError, ValueError, KeyError, TypeError):
         return None
@@ -79,7 +84,9 @@ def _write(path: Path, models: list[ModelInfo]) -> None:
     """The cache is the user's alone (0600 in a 0700 folder); failing to write it is harmless."""
     from framecast.paths import private_dir, private_file
 
-    document = json.dumps({"fetched_at": time.time(), "models": [asdict(m) for m in models]})
+    document = json.dumps(
+        {"format": CACHE_FORMAT, "fetched_at": time.time(), "models": [asdict(m) for m in models]}
+    )
     part = path.with_name(path.name + ".part")
     try:
         private_dir(path.parent)

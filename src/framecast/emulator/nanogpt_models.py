@@ -404,7 +404,8 @@ def nanogpt_models() -> dict[str, NanoModel]:
         _wan26("wan-wavespeed-26", documented=True),
         _wan26("wan-2.6", documented=False),  # NanoGPT's id: wan-wavespeed-26
         # Not documented: xAI's own id, as NanoGPT passes sora-2 through. apis.md 4.1 and 5:
-        # 1-15 s, $0.05/s at 480p and $0.07/s at 720p, video input priced too.
+        # 1-15 s, $0.05/s at 480p and $0.07/s at 720p, video input priced too; native
+        # audio (seed 002), in that price.
         NanoModel(
             id="grok-imagine-video",
             name="Grok Imagine Video",
@@ -418,6 +419,7 @@ def nanogpt_models() -> dict[str, NanoModel]:
             price=0.07,
             media=IMAGE_INPUT | {"videoUrl", "videoDataUrl"},
             resolution_prices=(("480p", 0.05), ("720p", 0.07)),
+            audio=True,
             documented=False,
         ),
         _kling("kling-video-v2", "Kling 2.0"),  # [guide] Kling section
