@@ -6,6 +6,7 @@
      │    └── AuthError           3  the provider refused the credentials (401, 403)
      ├── ProviderError               an exchange with the provider went wrong
      │    ├── RequestRejected     4  the provider refused the request (other 4xx)
+     │    │    └── WebhookRejected    a webhook delivery whose signature or timestamp fails
      │    └── ProviderUnavailable 5  5xx, an unreadable answer, or the network
      │         ├── SubmissionUnknown   a submission whose outcome is unknown: the job may exist
      │         └── BadDownload         what arrived is not the asset that was asked for
@@ -167,6 +168,10 @@ class AuthError(ConfigError, ProviderError):
 
 class RequestRejected(ProviderError):
     exit_code = ExitCode.REJECTED
+
+
+class WebhookRejected(RequestRejected):
+    """A webhook delivery that is not what the provider signed, or not from now (exit 4)."""
 
 
 class ProviderUnavailable(ProviderError):
