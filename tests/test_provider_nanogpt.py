@@ -188,11 +188,12 @@ def test_the_extend_flow(nanogpt: Served) -> None:
         (source,) = api.submit(JobRequest(BOAT, model="midjourney-video"))
         while api.get(source.id).status is not JobStatus.COMPLETED:
             time.sleep(0.05)
-        (extended,) = api.extend(source.id, JobRequest(BOAT, params={"index": 1}))
+        (extended,) = api.extend(source.id, JobRequest("", extend_index=1))
         assert extended.id != source.id
         assert extended.status is JobStatus.QUEUED
         assert api.get(extended.id).status in (JobStatus.QUEUED, JobStatus.IN_PROGRESS)
-    assert nanogpt.seen("POST", "/api/generate-video/extend")
+    (sent,) = nanogpt.seen("POST", "/api/generate-video/extend")
+    assert sent.json() == {"runId": source.id, "index": 1}
 
 
 def test_live_models_listing(nanogpt: Served) -> None:
@@ -287,12 +288,13 @@ def test_extend_from_the_cli_follows_the_source_job(
     assert invoke("generate", BOAT, "-m", "midjourney-video", "-q").exit_code == 0
     monkeypatch.delenv("FRAMECAST_PROVIDER")
 
-    result = invoke("generate", "keep going", "--extend", "@last", "-P", "index=2", "--json")
+    result = invoke("generate", "--extend", "@last", "--index", "2", "--json")
 
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert (doc["provider"], doc["status"]) == ("nanogpt", "completed")
-    assert nanogpt.seen("POST", "/api/generate-video/extend")
+    (sent,) = nanogpt.seen("POST", "/api/generate-video/extend")
+    assert sent.json()["index"] == 2
 
 
 def test_a_veo_run_is_extended_by_its_extend_model_through_generate_video(
@@ -322,6 +324,6 @@ def test_a_run_without_an_extend_model_is_refused_before_sending(nanogpt: Served
 
     assert result.exit_code == 2, result.output
     assert result.stdout == ""
-    assert "only with an extend model" in result.stderr and "--model" in result.stderr
+    assert "wan-2.6 is not an extend model" in result.stderr and "--model" in result.stderr
     assert len(nanogpt.seen("POST", "/api/generate-video")) == 1
     assert not nanogpt.seen("POST", "/api/generate-video/extend")

@@ -111,7 +111,14 @@ def check_url(flag: str, value: str) -> str:
 def build_request(prompt: str, given: RequestSettings) -> JobRequest:
     """The request the settings describe, each value checked; every request setting that
     JobRequest has a field for is carried over by name."""
-    if not prompt.strip():
+    # Only an extend that continues a run by --index goes without a prompt (extending.py).
+    if given.extend_index is not None and prompt.strip():
+        raise UsageError(
+            "--index means nothing with a PROMPT: a prompt extends the source video with an "
+            "extend model.",
+            hint="Drop --index, or drop the PROMPT to continue a Midjourney run by --index.",
+        )
+    if not prompt.strip() and given.extend_index is None:
         raise UsageError("The prompt is empty.")
     if len(prompt) > MAX_PROMPT:
         raise UsageError(

@@ -18,7 +18,19 @@ Extend = Annotated[
     typer.Option(
         "--extend",
         metavar="ID",
-        help="Continue a finished job (id or @last) with a new segment described by PROMPT.",
+        help="Continue a finished job (id or @last) with a new segment described by PROMPT "
+        "(on NanoGPT, with an extend model); without a PROMPT, a NanoGPT Midjourney run's "
+        "video --index.",
+        show_default=False,
+    ),
+]
+# Optional only with --extend: a NanoGPT Midjourney run continues without one (extending.py).
+ExtendablePrompt = Annotated[
+    str | None,
+    typer.Argument(
+        metavar="PROMPT",
+        help="What the video should show; - reads it from stdin. Left out with --extend, "
+        "a NanoGPT Midjourney run is continued as it is (see --index).",
         show_default=False,
     ),
 ]
@@ -35,7 +47,7 @@ Again = Annotated[
 @params.takes("request", "connection", "run")
 def generate(
     ctx: typer.Context,
-    prompt: params.Prompt,
+    prompt: ExtendablePrompt = None,
     *,
     extend: Extend = None,
     no_wait: NoWait = False,
@@ -66,13 +78,14 @@ def generate(
 
     from framecast import runs
     from framecast.cli import common
+    from framecast.extending import segment_prompt
     from framecast.targets import extension_source
 
     started, shown = time.monotonic(), common.Shown.of(json_mode, quiet, print_field, fields)
     source = None if extend is None else extension_source(extend, given)
-    settings = common.settings_for(ctx, given)
+    text, settings = segment_prompt(prompt, source, common.settings_for(ctx, given))
     note = common.notes(err := common.stderr(), quiet=quiet)
-    plan = runs.plan(runs.read_prompt(prompt), settings, note)
+    plan = runs.plan(text, settings, note)
     n = plan.prepared.request.n
     runs.check_output(settings.run.output, to_stdout_ok=shown.to_stdout_ok, jobs_count=n)
     display = common.display_for(settings, err, quiet=quiet, notes_only=no_wait)
