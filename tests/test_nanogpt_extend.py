@@ -210,3 +210,25 @@ def test_a_model_that_does_not_extend_is_refused_with_the_extend_models(
     assert all(model in " ".join(result.stderr.split()) for model in EXTEND_MODEL_IDS)
     assert "--index" in result.stderr, "the hint says a Midjourney run continues without one"
     assert len(creates(nanogpt)) == 1 and task_extends(nanogpt) == []
+
+
+def test_the_extend_models_length_and_extra_fields_are_sent(nanogpt: Served) -> None:
+    finished_run("veo-3.1")
+
+    result = invoke(
+        "generate",
+        NEXT,
+        "--extend",
+        "@last",
+        "-m",
+        "wan-wavespeed-25-extend",
+        "--seconds",
+        "10",
+        "-P",
+        "seed=-1",
+        "-q",
+    )
+
+    assert result.exit_code == 0, result.output
+    sent = creates(nanogpt)[-1]
+    assert (sent["prompt"], sent["duration"], sent["seed"]) == (NEXT, "10", -1)
