@@ -357,9 +357,7 @@ def spent_today(journal: Journal, currency: str, now: float) -> float:
     today = local_day(now) or date.today()
     entries = journal.submitted_between(day_start(today), None)
     wanted = currency.upper()
-    return round(
-        sum(c.amount for c in charges(entries) if c.currency == wanted and c.day >= today), 6
-    )
+    return round(sum(c.amount for c in charges(entries) if c.currency == wanted), 6)
 
 
 def check_daily(
