@@ -475,9 +475,7 @@ def test_a_submission_journaled_meanwhile_is_seen_under_the_write_lock() -> None
     request = JobRequest(prompt="x", model="sora-2", seconds=8)
     estimate = pricing.from_table(request, get("sora-2"), "sora-2")
     with Journal.open_default() as mine, Journal.open_default() as other:
-        guard = spending.daily_guard(estimate, 1.0, allow_unpriced=False)
-        guard(mine)  # passes: nothing spent yet
-        mine.before_submitting = guard
+        spending.hold_to_daily_cap(mine, estimate, 1.0, allow_unpriced=False)  # nothing spent yet
         other.begin_submissions(
             [request], provider="lumenfall", base_url="https://api.invalid", fingerprint="a"
         )

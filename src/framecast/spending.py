@@ -409,3 +409,14 @@ def daily_guard(
         check_daily(journal, estimate, cap, allow_unpriced=allow_unpriced, now=clock())
 
     return guard
+
+
+def hold_to_daily_cap(
+    journal: Journal, estimate: Estimate, cap: float, *, allow_unpriced: bool
+) -> None:
+    """Check the cap now (refusing before the job run starts), and again inside the write
+    transaction that journals the submission, where another process's submission made
+    meanwhile is seen too. For every command that submits (generate, remix)."""
+    guard = daily_guard(estimate, cap, allow_unpriced=allow_unpriced)
+    guard(journal)
+    journal.before_submitting = guard
