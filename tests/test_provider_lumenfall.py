@@ -197,16 +197,18 @@ def test_only_the_video_is_delivered(lumenfall: Served) -> None:
     assert "delivers the video only" in result.stderr
 
 
-def test_cancel_is_a_delete(lumenfall: Served) -> None:
+def test_cancel_is_a_delete_that_keeps_the_job_cancelled(lumenfall: Served) -> None:
+    from framecast.domain import JobRequest, JobStatus
     from framecast.providers.lumenfall import LumenfallProvider
 
     with LumenfallProvider(base_url=lumenfall.origin + "/openai/v1", api_key=KEY) as api:
-        from framecast.domain import JobRequest
-
-        (job,) = api.submit(JobRequest(BOAT, model="sora-2"))
-        api.cancel(job.id)
+        request = JobRequest(BOAT, model="sora-2", params={"emulator_job_seconds": 60})
+        (job,) = api.submit(request)
+        answer = api.cancel(job.id)
+    assert answer.job is not None and answer.job.status is JobStatus.CANCELLED
+    assert not answer.deleted and not answer.raced
     assert lumenfall.seen("DELETE", f"/videos/{job.id}")
-    assert server_jobs(lumenfall) == []
+    assert [(j["id"], j["status"]) for j in server_jobs(lumenfall)] == [(job.id, "cancelled")]
 
 
 class Receiver(BaseHTTPRequestHandler):

@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import replace
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
 from framecast.delivery import Delivery, Events, Tracked, deliver
 from framecast.domain import Job, JobError, JobRequest, JobStatus
@@ -50,9 +51,30 @@ from framecast.polling import PollPolicy, track
 if TYPE_CHECKING:
     from framecast.providers.base import Provider
 
-__all__ = ["Delivery", "Events", "JobRun", "Tracked", "job_failed"]
+__all__ = ["Delivery", "Events", "JobRun", "Source", "Tracked", "job_failed"]
 
 MAX_N = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """The finished job a submission is made from: continued (extend) or remixed."""
+
+    kind: Literal["extend", "remix"]
+    job_id: str
+
+    @property
+    def journal_key(self) -> str:
+        """Where the journaled request names it: `extends` or `remixes`."""
+        return "extends" if self.kind == "extend" else "remixes"
+
+    def fingerprint(self, provider: Provider, request: JobRequest) -> str:
+        """What makes two submissions the same: a remix is neither the plain request nor
+        an extension of the same job."""
+        mark = fingerprint(provider.name, provider.base_url, request, self.job_id)
+        if self.kind == "extend":
+            return mark  # as journals before remixes existed recorded it
+        return hashlib.sha256(f"{self.kind}:{mark}".encode()).hexdigest()
 
 
 @runtime_checkable
@@ -91,28 +113,43 @@ class JobRun:
         prepared: Prepared,
         *,
         extend: str | None = None,
+        remix: str | None = None,
         again: bool = False,
         output: str | None = None,
     ) -> list[Job]:
         """Submit the request (n times where the provider cannot make n itself); all journaled.
 
-        `output` is only for the resume command that names created jobs if the run ends.
+        `extend` or `remix`: the finished job it continues or remixes, instead of a plain
+        submission. `output` is only for the resume command that names created jobs if the
+        run ends.
         """
         provider.http.deadline = self.deadline
         request = prepared.request
+        source = (
+            Source("extend", extend)
+            if extend is not None
+            else Source("remix", remix)
+            if remix is not None
+            else None
+        )
         if not 1 <= request.n <= MAX_N:
             raise UsageError(f"--n {request.n}: ask for 1 to {MAX_N} videos.")
-        if extend is not None and request.n != 1:
-            raise UsageError("--extend makes one continuation; drop --n.")
-        mark = fingerprint(provider.name, provider.base_url, request, extend)
+        if source is not None and request.n != 1:
+            raise UsageError(f"--{source.kind} makes one video; drop --n.")
+        if source is None:
+            mark = fingerprint(provider.name, provider.base_url, request, None)
+        else:
+            mark = source.fingerprint(provider, request)
         self._note_repeat(mark, again)
-        if provider.capabilities.idempotency and request.idempotency_key is None:
-            # Where the provider deduplicates by key, a retried POST cannot bill twice.
+        if provider.capabilities.idempotency and request.idempotency_key is None and source is None:
+            # Where the provider deduplicates by key, a retried POST cannot bill twice. The
+            # extend and remix endpoints take no key: one journaled for them would let
+            # `sync --replay` send a plain submission in their place.
             request = replace(request, idempotency_key=f"framecast-{uuid.uuid4()}")
         extra: dict[str, object] = {"adjustments": [str(a) for a in prepared.adjustments]}
-        if extend is not None:
-            extra["extends"] = extend
-        if request.n == 1 or provider.capabilities.native_n or extend is not None:
+        if source is not None:
+            extra[source.journal_key] = source.job_id
+        if request.n == 1 or provider.capabilities.native_n or source is not None:
             singles = [request]
         else:
             key = request.idempotency_key
@@ -131,7 +168,7 @@ class JobRun:
             )
         except InFlight as busy:
             raise _refusal(busy.entry) from None
-        return self._send(provider, singles, seqs, mark, extend, output)
+        return self._send(provider, singles, seqs, mark, source, output)
 
     def _note_repeat(self, mark: str, again: bool) -> None:
         """A finished job from the same request: a new take is fine, but worth a word."""
@@ -147,13 +184,15 @@ class JobRun:
         singles: list[JobRequest],
         seqs: list[int],
         mark: str,
-        extend: str | None,
+        source: Source | None,
         output: str | None,
     ) -> list[Job]:
         def one(single: JobRequest) -> list[Job]:
-            if extend is not None:
-                return provider.extend(extend, single)
-            return provider.submit(single)
+            if source is None:
+                return provider.submit(single)
+            if source.kind == "extend":
+                return provider.extend(source.job_id, single)
+            return provider.remix(source.job_id, single)
 
         outcomes: dict[int, list[Job] | BaseException] = {}
         futures: list[Future[list[Job]]] = []

@@ -55,16 +55,18 @@ class AssetApi:
             )
         expires = request.arg("expires") or ""
         given = request.arg("signature") or ""
-        record = self.store.get(video_id)
         if (
-            record is None
-            or variant not in VARIANTS
+            variant not in VARIANTS
             or not expires.isdigit()
             or given != signature(self.store.signing_key, video_id, variant, int(expires))
         ):
             raise ApiError(403, "The request signature does not match.", code="signature_mismatch")
         if self.videos.clock() > int(expires):
             raise ApiError(403, "Request has expired.", code="url_expired")
+        record = self.store.get(video_id)
+        if record is None:
+            # A well-signed link to a job deleted since: the object is gone, as storage says.
+            raise ApiError(404, "The specified key does not exist.", code="no_such_key")
         return self._finished_asset(record, variant, request)
 
     def create_character(self, request: Request) -> Response:

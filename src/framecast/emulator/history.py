@@ -90,10 +90,12 @@ def _settled(entry: dict[str, Any], now: float) -> dict[str, Any]:
     """The item as of `now`: an accepted request whose jobs all failed upstream, or were
     cancelled, ends as `upstream_failure` or `cancelled`, and costs nothing."""
     item = dict(entry["item"])
+    # Each job as [finishes_at, outcome, cost, video id]; entries made before jobs
+    # could be cancelled hold the first three only.
     jobs = entry["jobs"]
-    if item["status"] != "completed" or not jobs or any(f > now for f, _, _ in jobs):
+    if item["status"] != "completed" or not jobs or any(job[0] > now for job in jobs):
         return item
-    outcomes = {outcome for _, outcome, _ in jobs}
+    outcomes = {job[1] for job in jobs}
     if outcomes == {"failed"}:
         item.update(
             status="upstream_failure",
@@ -144,7 +146,8 @@ class RequestHistory:
         costs = [_job_cost(r) for r in records]
         total = None if None in costs else round(sum(c or 0.0 for c in costs), 6)
         # What the balance needs to bill each job when it completes; never served.
-        jobs = [[finishes_at(r), r.outcome, c] for r, c in zip(records, costs, strict=True)]
+        # The video id lets a cancellation settle the entry (JobStore.settle_request_job).
+        jobs = [[finishes_at(r), r.outcome, c, r.id] for r, c in zip(records, costs, strict=True)]
         model = records[0].model if records else None
         self._add(request, started, began, model, False, total, jobs=jobs)
 
@@ -243,10 +246,10 @@ class RequestHistory:
     def balance(self, request: Request) -> Response:
         now = self.videos.clock()
         spent = sum(
-            cost
+            job[2]
             for entry in self.store.requests()
-            for finished, outcome, cost in entry["jobs"]
-            if outcome == "completed" and finished <= now and cost is not None
+            for job in entry["jobs"]
+            if job[1] == "completed" and job[0] <= now and job[2] is not None
         )
         amount = round(STARTING_BALANCE - spent, 6)
         return Response.json(

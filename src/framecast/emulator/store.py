@@ -63,6 +63,8 @@ class VideoRecord:
     asked_size: str = ""
     asked_seconds: str = ""
     plan: dict[str, Any] | None = None  # its timeline.Plan; None: steady over job_seconds
+    webhook_url: str | None = None  # where its final event goes (Lumenfall's webhook_url)
+    cancelled_at: float | None = None  # when a DELETE stopped it before it finished
 
     @property
     def size(self) -> str:
@@ -117,6 +119,13 @@ class JobStore:
         raw = self._scalar("SELECT record FROM videos WHERE id = ?", video_id)
         return VideoRecord(**json.loads(raw)) if raw else None
 
+    def update(self, record: VideoRecord) -> None:
+        with self._lock, self._db:
+            self._db.execute(
+                "UPDATE videos SET record = ? WHERE id = ?",
+                (json.dumps(asdict(record)), record.id),
+            )
+
     def delete(self, video_id: str) -> bool:
         with self._lock, self._db:
             return self._db.execute("DELETE FROM videos WHERE id = ?", (video_id,)).rowcount > 0
@@ -163,6 +172,22 @@ class JobStore:
         with self._lock:
             rows = self._db.execute("SELECT record FROM requests ORDER BY seq DESC").fetchall()
         return [json.loads(r[0]) for r in rows]
+
+    def settle_request_job(self, video_id: str, finished: float, outcome: str) -> None:
+        """A job that ended otherwise than planned (cancelled): the history entry of the
+        request that made it ends with it (see history.py for the entry's `jobs`)."""
+        with self._lock, self._db:
+            rows = self._db.execute("SELECT id, record FROM requests").fetchall()
+            for request_id, raw in rows:
+                entry = json.loads(raw)
+                jobs = [job for job in entry.get("jobs", []) if job[3:4] == [video_id]]
+                for job in jobs:
+                    job[0], job[1] = finished, outcome
+                if jobs:
+                    self._db.execute(
+                        "UPDATE requests SET record = ? WHERE id = ?",
+                        (json.dumps(entry), request_id),
+                    )
 
     def get_request(self, request_id: str) -> dict[str, Any] | None:
         raw = self._scalar("SELECT record FROM requests WHERE id = ?", request_id)

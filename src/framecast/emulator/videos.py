@@ -8,6 +8,12 @@
 - `openai`: exactly the official OpenAPI subset: 200 on create, `progress`, the
   four documented statuses only, and no fields the spec does not define (the
   video is fetched from `/videos/{id}/content`).
+
+`DELETE /videos/{id}` differs too. Lumenfall's agent skill documents it as "cancel
+an in-flight video job": an unfinished job stops, reads `cancelled` (cost 0) from
+then on, its webhook fires `video.cancelled` at once, and the answer is the video
+object; a finished one is deleted with its assets, answering `video.deleted`.
+The OpenAI spec's DELETE deletes, whatever the job's state (no `cancelled` there).
 """
 
 from __future__ import annotations
@@ -63,12 +69,18 @@ def plan_of(record: VideoRecord) -> timeline.Plan:
 
 
 def finishes_at(record: VideoRecord) -> float:
+    if record.cancelled_at is not None:
+        return record.cancelled_at
     return record.created_at + plan_of(record).ends
 
 
 def lifecycle(record: VideoRecord, now: float) -> tuple[str, int, float | None]:
     """(status, progress, finished_at) of a job at time `now`."""
     plan = plan_of(record)
+    if record.cancelled_at is not None and now >= record.cancelled_at:
+        # Stopped where it was: the progress it had made, and no further.
+        _, progress = plan.status(record.cancelled_at - record.created_at, record.outcome)
+        return "cancelled", progress, record.cancelled_at
     status, progress = plan.status(now - record.created_at, record.outcome)
     finished = record.created_at + plan.ends if now - record.created_at >= plan.ends else None
     return status, progress, finished
@@ -88,6 +100,7 @@ class VideoApi:
         self.timeline = timeline.Timeline(config.timeline, config.seed, config.failure_rate)
         self.webhooks = WebhookSender(store.webhook_secret, config.webhook_retry_delays)
         self._creating = threading.RLock()  # held across a key's check and its jobs
+        self._deleting = threading.Lock()  # a job's state is read and changed as one step
         self._drawn = 0  # jobs planned so far: the nth job of a seed gets the nth plan
 
     # -- views ---------------------------------------------------------------
@@ -152,12 +165,11 @@ class VideoApi:
         return view | {"output": output, "error": error, "metadata": metadata}
 
     def _poll_hint(self, record: VideoRecord) -> list[tuple[str, str]]:
-        plan = plan_of(record)
-        elapsed = self.clock() - record.created_at
-        status, _ = plan.status(elapsed, record.outcome)
+        now = self.clock()
+        status, _, _ = lifecycle(record, now)
         if status not in ("queued", "in_progress"):
             return []
-        hint = timeline.poll_hint(self.config.hint, plan, elapsed)
+        hint = timeline.poll_hint(self.config.hint, plan_of(record), now - record.created_at)
         return [] if hint is None else [("openai-poll-after-ms", str(hint))]
 
     def existing(self, video_id: str, *, missing: int = 404) -> VideoRecord:
@@ -176,6 +188,7 @@ class VideoApi:
         made: validation.Create,
         price: float | None,
         remixed_from: str | None = None,
+        webhook_url: str | None = None,
     ) -> VideoRecord:
         outcomes = ("completed", "failed") if self.config.strict else validation.OUTCOMES
         outcome, job_seconds, fps = validation.emulator_controls(form, outcomes=outcomes)
@@ -207,6 +220,7 @@ class VideoApi:
             asked_size=made.asked_size,
             asked_seconds=made.asked_seconds,
             plan=plan.to_json(),
+            webhook_url=webhook_url,
         )
         self.store.add(record)
         return record
@@ -232,7 +246,7 @@ class VideoApi:
                 # A repeated key answers 200 with the jobs it already created, as Lumenfall does.
                 replayed = [r for r in map(self.store.get, known) if r is not None]
                 return Response.json(200, self._created(replayed, request, new=False))
-            records = [self._record(form, made, price) for _ in range(n)]
+            records = [self._record(form, made, price, webhook_url=webhook) for _ in range(n)]
             if key is not None:
                 self.store.remember(key, [r.id for r in records])
         if webhook is not None:
@@ -245,16 +259,24 @@ class VideoApi:
         views = [self.video_object(r, request, new=new) for r in records]
         return views[0] if len(views) == 1 else {"object": "list", "data": views}
 
-    def _schedule_webhook(self, record: VideoRecord, url: str, request: Request) -> None:
-        def event() -> dict[str, Any]:
-            view = self.video_object(record, request)
+    def _schedule_webhook(
+        self, record: VideoRecord, url: str, request: Request, *, cancelled: bool = False
+    ) -> None:
+        """The job's final event, when it ends as planned; or at once, when it was cancelled."""
+
+        def event() -> dict[str, Any] | None:
+            current = self.store.get(record.id)
+            if current is None or (current.cancelled_at is not None and not cancelled):
+                return None  # deleted since, or cancelled: that sent its own event
+            view = self.video_object(current, request)
             data = {k: view.get(k) for k in ("id", "model", "status", "output", "error")}
             return {
                 "type": f"video.{view['status']}",
                 "data": {"object": "video.generation", **data},
             }
 
-        self.webhooks.schedule(url, finishes_at(record) - self.clock(), event)
+        delay = 0.0 if cancelled else finishes_at(record) - self.clock()
+        self.webhooks.schedule(url, delay, event)
 
     def webhook_secret(self, request: Request) -> Response:
         return Response.json(200, {"key": self.store.webhook_secret})
@@ -368,9 +390,21 @@ class VideoApi:
         return Response.json(200, self.video_object(record, request), self._poll_hint(record))
 
     def delete(self, request: Request, video_id: str) -> Response:
-        self.existing(video_id)
-        self.store.delete(video_id)
-        return Response.json(200, {"id": video_id, "object": "video.deleted", "deleted": True})
+        """Lumenfall: cancel an unfinished job, delete a finished one. OpenAI: delete."""
+        with self._deleting:
+            record = self.existing(video_id)
+            status, _, _ = lifecycle(record, self.clock())
+            if self.config.strict or status not in ("queued", "in_progress"):
+                self.store.delete(video_id)
+                return Response.json(
+                    200, {"id": video_id, "object": "video.deleted", "deleted": True}
+                )
+            record.cancelled_at = self.clock()
+            self.store.update(record)
+        self.store.settle_request_job(record.id, record.cancelled_at, "cancelled")
+        if record.webhook_url is not None:
+            self._schedule_webhook(record, record.webhook_url, request, cancelled=True)
+        return Response.json(200, self.video_object(record, request))
 
     def list(self, request: Request) -> Response:
         order = request.arg("order", "desc")

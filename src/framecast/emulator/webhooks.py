@@ -62,13 +62,16 @@ class WebhookSender:
         self.attempts: list[tuple[str, int | None]] = []  # (url, HTTP status or None)
         self._lock = threading.Lock()
 
-    def schedule(self, url: str, delay: float, event: Callable[[], dict[str, Any]]) -> None:
+    def schedule(self, url: str, delay: float, event: Callable[[], dict[str, Any] | None]) -> None:
+        """Deliver `event()` after `delay` seconds; an event of None is not sent."""
         timer = threading.Timer(max(0.0, delay), self._deliver, args=(url, event, 0))
         timer.daemon = True
         timer.start()
 
-    def _deliver(self, url: str, event: Callable[[], dict[str, Any]], attempt: int) -> None:
+    def _deliver(self, url: str, event: Callable[[], dict[str, Any] | None], attempt: int) -> None:
         payload = event()
+        if payload is None:
+            return
         body = json.dumps(payload, separators=(",", ":")).encode()
         message_id = f"msg_{payload['data']['id']}"
         timestamp = int(time.time())
