@@ -32,6 +32,7 @@ from framecast.webhook_verify import (
     DEFAULT_SECRET_ENV,
     MAX_BODY_BYTES,
     check_delivery,
+    read_headers,
     secret_key,
     verify,
 )
@@ -119,10 +120,11 @@ def _deliver(served: Served, receiver: ThreadingHTTPServer, home: Path) -> Deliv
     assert json.loads(sent.body)["webhook_url"] == url
     message_id = f"msg_{job_id}"
     with Receiver.condition:
-        Receiver.condition.wait_for(
+        arrived = Receiver.condition.wait_for(
             lambda: any(h.get("webhook-id") == message_id for h, _ in Receiver.arrived),
             timeout=30,
         )
+        assert arrived, "the emulator delivered no webhook"
         headers, body = next(d for d in Receiver.arrived if d[0].get("webhook-id") == message_id)
     answer = httpx.get(
         served.origin + "/v1/webhooks/secret", headers={"Authorization": "Bearer lmnfl_test.x"}
@@ -583,3 +585,15 @@ def test_the_command_is_thin_and_its_help_has_examples() -> None:
     examples = result.stdout.split("Examples:", 1)[1]
     assert examples.count("framecast webhook verify ") >= 3
     assert f"[default: {DEFAULT_SECRET_ENV}]" in result.stdout
+
+
+def test_a_headers_file_that_contradicts_itself_is_refused(tmp_path: Path) -> None:
+    import io
+
+    text = "".join(f"{name}: {value}\n" for name, value in PUBLISHED_HEADERS.items())
+    saved = tmp_path / "headers.txt"
+    saved.write_text(text + "Webhook-Timestamp: 1614265331\n" + text)
+    with pytest.raises(WebhookRejected, match="webhook-timestamp twice, with different values"):
+        read_headers(str(saved), io.BytesIO())
+    saved.write_text(text + text)  # the same values twice
+    assert read_headers(str(saved), io.BytesIO()) == PUBLISHED_HEADERS
