@@ -10,22 +10,25 @@ import pytest
 
 from .conftest import Served, invoke, run_subprocess
 
-COMMANDS = [
-    ("generate",),
-    ("status",),
-    ("wait",),
-    ("download",),
-    ("estimate",),
-    ("models",),
-    ("sync",),
-    ("emulator",),
-    ("profile", "list"),
-    ("profile", "show"),
-    ("profile", "save"),
-    ("profile", "delete"),
-    ("profile", "path"),
-    ("config", "show"),
-]
+
+def _every_command() -> list[tuple[str, ...]]:
+    """Every command and subcommand the application offers, as typed on the command line."""
+    import typer.main
+
+    from framecast.cli.app import app
+
+    found: list[tuple[str, ...]] = []
+    group = typer.main.get_command(app)
+    for name, command in group.commands.items():  # type: ignore[attr-defined]
+        subcommands = getattr(command, "commands", None)
+        if subcommands:
+            found.extend((name, sub) for sub in subcommands)
+        else:
+            found.append((name,))
+    return found
+
+
+COMMANDS = _every_command()
 CLASS_NAME = re.compile(
     r"\b[A-Z][A-Za-z]+(Error|Exceeded|Timeout|Failed|Unknown|Rejected|Unavailable|Download)\b"
 )

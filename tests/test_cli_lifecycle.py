@@ -379,6 +379,19 @@ def test_remix_respects_max_cost(served_env: Served) -> None:
     assert served_env.seen("POST", "/remix") == []
 
 
+def test_remix_counts_against_the_daily_cap(served_env: Served) -> None:
+    generated("--seconds", "8")  # $0.80 spent today; the remix would add $0.80 more
+
+    refused = invoke("remix", "@last", "at night", "--max-daily-cost", "1.5")
+    taken = invoke("remix", "@last", "at night", "--max-daily-cost", "2", "--no-wait", "-q")
+
+    assert refused.exit_code == 8, refused.output
+    assert "comes to $1.60: above the daily cap" in refused.stderr
+    assert refused.stdout == ""
+    assert taken.exit_code == 0, taken.output
+    assert len(served_env.seen("POST", "/remix")) == 1
+
+
 # -- a provider that offers none of them ----------------------------------------------
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from framecast import config
-from framecast.cli.app import app
+from framecast.cli.app import _COMMANDS, app
 from framecast.domain import JobRequest
 from framecast.options import GROUPS, RequestSettings, declared, stored
 from framecast.settings import resolve
@@ -17,7 +17,8 @@ from framecast.settings import resolve
 from .conftest import invoke
 
 CLI = Path(__file__).resolve().parents[1] / "src" / "framecast" / "cli"
-COMMAND_MODULES = ("generate", "estimate", "track", "models", "sync", "profiles")
+# Every module that holds commands (the emulator's server command is not a client's).
+COMMAND_MODULES = tuple(sorted({module for module, _, _ in _COMMANDS.values()} - {"serve"}))
 LONGEST_COMMAND = 50
 
 

@@ -146,9 +146,10 @@ def test_estimate_reports_adjustments(served_env: Served) -> None:
 
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
-    assert doc["adjustments"] == ["seconds 10 -> 12 (nearest sora-2 offers)"]
-    assert doc["total"] == pytest.approx(1.2)
-    assert "Note: seconds 10 -> 12 (nearest sora-2 offers)" in result.stderr
+    # The OpenAI API's sora-2 makes 4, 8 or 12 s: a tie goes to the cheaper length.
+    assert doc["adjustments"] == ["seconds 10 -> 8 (nearest sora-2 offers)"]
+    assert doc["total"] == pytest.approx(0.8)
+    assert "Note: seconds 10 -> 8 (nearest sora-2 offers)" in result.stderr
 
 
 def test_max_cost_refuses_before_submitting(lumenfall: Served) -> None:

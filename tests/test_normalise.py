@@ -154,24 +154,44 @@ def test_ratio_ties_go_to_the_wider_shape() -> None:
     assert normalise(model, aspect_ratio="1:1").aspect_ratio == "4:3"
 
 
-def test_tier_ties_go_to_the_higher_tier() -> None:
+def test_tier_ties_go_to_the_cheaper_tier_unless_pricing_a_providers_own_choice() -> None:
     model = synthetic(("1024x1024", "1:1", "1K"), ("4096x4096", "1:1", "4K"))
-    assert normalise(model, resolution="2K").resolution == "4K"
+    cheaper = normalise(model, resolution="2K")
+    assert cheaper.resolution == "1K"
+    assert cheaper.adjustments == (
+        Adjustment("resolution", "2K", "1K", "nearest test-model offers"),
+    )
+    dearer = normalise(model, resolution="2K", prefer="dearer")
+    assert dearer.resolution == "4K"
+    assert dearer.adjustments[0].raises
+
+
+SORA_API = synthetic(("720x1280", "9:16", "720p"), durations=(4, 8, 12, 16, 20))
 
 
 @pytest.mark.parametrize(
-    ("wanted", "expected"), [(8, 8), (10, 12), (6, 8), (3, 4), (25, 20), (1, 4), (14, 16)]
+    ("wanted", "expected", "raises"),
+    [(8, 8, False), (10, 8, False), (6, 4, False), (3, 4, True), (25, 20, False), (14, 12, False)],
 )
-def test_durations_map_to_the_nearest_longer_on_ties(wanted: int, expected: int) -> None:
-    shape = normalise(SORA, seconds=wanted)
+def test_durations_map_to_the_nearest_and_the_shorter_on_ties(
+    wanted: int, expected: int, raises: bool
+) -> None:
+    shape = normalise(SORA_API, seconds=wanted)
     assert shape.seconds == expected
     assert bool(shape.adjustments) == (wanted != expected)
+    assert any(a.raises for a in shape.adjustments) == raises
+
+
+def test_sora_on_lumenfall_makes_every_length_up_to_20_seconds() -> None:
+    assert normalise(SORA, seconds=10).seconds == 10  # seed 004 runs a 10 s sora-2 job
+    assert normalise(SORA, seconds=25).seconds == 20
 
 
 def test_nearest_duration_ties() -> None:
     assert nearest_duration([5, 10], 7) == 5
     assert nearest_duration([5, 10], 8) == 10
-    assert nearest_duration([4, 8], 6) == 8
+    assert nearest_duration([4, 8], 6) == 4
+    assert nearest_duration([4, 8], 6, "dearer") == 8
 
 
 def test_unknown_models_pass_everything_through() -> None:

@@ -267,6 +267,12 @@ ROWS = [
         lumenfall=sent(seconds=8),
         nanogpt=sent(seconds="8", duration=ABSENT),  # Sora takes `seconds`, as a string
         openai=sent(seconds="8")),
+    # Lumenfall converts lengths and sizes itself (seed 000): sent as asked, never raised.
+    # framecast adjusts for the others, and a tie goes to the cheaper length.
+    row("--seconds", "-s", "10", "--size", "1920x1080",
+        lumenfall=sent(seconds=10, size="1920x1080"),
+        nanogpt=sent(seconds="8", duration=ABSENT),
+        openai=sent(seconds="8", size="1280x720")),
     row("--seconds", "-m", "veo-3.1", "-s", "6", model=None,
         lumenfall=sent(seconds=6),
         nanogpt=sent(duration="6", seconds=ABSENT)),  # the others take `duration`
@@ -288,16 +294,17 @@ ROWS = [
         nanogpt=sent(size="1920x1080", aspect_ratio=ABSENT),  # NanoGPT's own size preset
         openai=sent(code=4, says="invalid_value", size="1920x1080")),
     row("--size", "--size", "16:9",  # a ratio
-        lumenfall=sent(size="1280x720"),
+        lumenfall=sent(size="16:9", aspect_ratio=ABSENT),  # Lumenfall converts it itself
         nanogpt=sent(orientation="landscape"),
         openai=sent(size="1280x720")),
-    # A model framecast knows: the ratio and tier are resolved to the size it makes.
+    # A model framecast knows: the ratio and tier are resolved to the size it makes, except
+    # by Lumenfall, which converts them itself (seed 000) and so gets them as asked.
     row("--aspect-ratio", "--aspect-ratio", "16:9",
-        lumenfall=sent(size="1280x720", aspect_ratio=ABSENT),
+        lumenfall=sent(aspect_ratio="16:9", size=ABSENT),
         nanogpt=sent(orientation="landscape", resolution="720p"),
         openai=sent(size="1280x720", resolution=ABSENT)),
     row("--aspect-ratio", "-m", "veo-3.1", "--aspect-ratio", "9:16", model=None,
-        lumenfall=sent(size="720x1280"),
+        lumenfall=sent(aspect_ratio="9:16", size=ABSENT),
         nanogpt=sent(aspect_ratio="9:16", resolution="720p")),
     # A model framecast does not know: both pass through as given (these servers do not
     # know it either and refuse it, after the request arrived).
@@ -308,10 +315,11 @@ ROWS = [
         nanogpt=sent(aspect_ratio="16:9", resolution="1080p"),
         openai=sent(code=4, says="invalid_value", size="16:9", resolution="1080p")),
     row("--resolution", "--resolution", "1K",
-        lumenfall=sent(size="768x1365", resolution=ABSENT),
-        nanogpt=sent(orientation="portrait", resolution="720p")),  # NanoGPT's nearest token
+        lumenfall=sent(resolution="1K", size=ABSENT),
+        nanogpt=sent(orientation="portrait", resolution="720p"),  # NanoGPT's nearest token
+        openai=sent(size="720x1280", resolution=ABSENT)),  # the API's sora-2 makes 720p only
     row("--resolution", "-m", "veo-3.1", "--resolution", "4K", model=None,
-        lumenfall=sent(size="3840x2160"),
+        lumenfall=sent(resolution="4K", size=ABSENT),
         nanogpt=sent(aspect_ratio="16:9", resolution="4k")),
     row("--resolution", "-m", "sora-2-pro", "--resolution", "1792x1024", model=None,
         openai=sent(size="1024x1792")),
@@ -464,6 +472,9 @@ BEYOND_THE_TABLE = {
     "--max-retry-wait": "test_a_retry_after_past_max_retry_wait_is_not_waited_for",
     "--max-cost": "test_max_cost_prices_before_anything_is_paid_for",
     "--allow-unpriced": "test_allow_unpriced_sends_what_cannot_be_priced",
+    "--strict": "test_request_semantics.py: refused before anything is sent",
+    "--max-daily-cost": "test_spend.py::test_the_daily_cap_refuses_before_anything_is_sent",
+    "--index": "test_nanogpt_extend.py::test_a_midjourney_run_continues_by_index_without_a_prompt",
     "--again": "test_again_sends_the_same_request_twice",
     "--profile": "test_profile_values_reach_the_wire",
     "--config": "test_profile_values_reach_the_wire",
@@ -596,9 +607,8 @@ def test_extend_on_nanogpt_continues_a_midjourney_run_by_index(
     done = invoke("wait", run_id, "--json")
     assert done.exit_code == 0, done.output
 
-    result = wire.generate(
-        "further", "-m", "midjourney-video", "--extend", run_id, "-P", "index=2", "--no-wait"
-    )
+    # No PROMPT: the task-based flow, with the video chosen by --index (seed 003).
+    result = wire.generate("--extend", run_id, "--index", "2", "--no-wait")
 
     assert result.exit_code == 0, result.output
     (extension,) = wire.served.seen("POST", "/api/generate-video/extend")

@@ -83,6 +83,8 @@ class JobRequest:
     user: str | None = None
     idempotency_key: str | None = None
     params: dict[str, Any] = field(default_factory=dict)  # passthrough fields
+    # Which of a run's videos an extend without a prompt continues (NanoGPT, 0-3).
+    extend_index: int | None = None
 
     def to_record(self) -> dict[str, Any]:
         """A JSON-ready copy for the journal; never holds credentials or file contents."""

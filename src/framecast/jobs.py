@@ -17,7 +17,13 @@ from typing import TYPE_CHECKING
 from framecast import catalog, pricing
 from framecast.domain import JobRequest
 from framecast.errors import BudgetExceeded, ProviderUnavailable, UsageError
-from framecast.normalise import Adjustment, normalise
+from framecast.normalise import (
+    Adjustment,
+    Prefer,
+    normalise,
+    refuse_adjustments,
+    tier_megapixels,
+)
 from framecast.untrusted import strip_userinfo
 
 if TYPE_CHECKING:
@@ -30,11 +36,32 @@ MAX_N = 4
 
 @dataclass(frozen=True, slots=True)
 class Prepared:
-    """A request as it will be sent: normalised for its model, files inlined where needed."""
+    """A request as it will be sent: normalised for its model where framecast must do that,
+    files inlined where needed.
+
+    `adjustments` are the changes framecast made. Where the provider converts values
+    itself, the request goes as asked: `conversions` are what the catalog expects the
+    provider to make of it, and `priced` is the request the price table prices (the dearer
+    side of a tie), since the provider alone knows what it will make and bill.
+    """
 
     request: JobRequest
     model: ModelInfo | None
     adjustments: tuple[Adjustment, ...]
+    priced: JobRequest
+    conversions: tuple[Adjustment, ...] = ()
+    asked: JobRequest | None = None  # before any adjustment
+
+    @property
+    def requested(self) -> dict[str, object]:
+        """What the user asked for: seconds, size, aspect ratio and tier."""
+        asked = self.asked or self.request
+        return {
+            "seconds": asked.seconds,
+            "size": asked.size,
+            "aspect_ratio": asked.aspect_ratio,
+            "resolution": asked.resolution,
+        }
 
 
 def _inline(path: str, limit: int, provider: str) -> str:
@@ -58,9 +85,14 @@ def _inline(path: str, limit: int, provider: str) -> str:
 
 
 def prepare(
-    request: JobRequest, provider: type[Provider], models: catalog.Catalog | None = None
+    request: JobRequest,
+    provider: type[Provider],
+    models: catalog.Catalog | None = None,
+    *,
+    strict: bool = False,
 ) -> Prepared:
-    """Everything checked and converted before a paid request is sent."""
+    """Everything checked and converted before a paid request is sent; with `strict`, a
+    value the model does not take as asked is refused rather than adjusted."""
     caps = provider.capabilities
     model_name = request.model or provider.default_model
     if model_name is None:
@@ -71,6 +103,8 @@ def prepare(
     if not 1 <= request.n <= MAX_N:
         raise UsageError(f"--n {request.n}: ask for 1 to {MAX_N} videos.")
     info = (models or catalog.bundled()).find(model_name)
+    if info is not None:
+        info = provider.offered(info)
     if request.images and "i2v" not in caps.modes:
         raise UsageError(f"{provider.name} takes no reference images.")
     if request.video and "v2v" not in caps.modes:
@@ -106,10 +140,22 @@ def prepare(
     if video is not None and not video.startswith(URL_PREFIXES):
         video = _inline(video, caps.data_uri_limit, provider.name)
     # The default model made explicit, so the same request is the same.
-    return _shaped(replace(request, model=model_name, images=images, video=video), info)
+    asked = replace(request, model=model_name, images=images, video=video)
+    if caps.converts:
+        dearer, conversions = _shaped(asked, info, "dearer")
+        if strict and info is not None:
+            refuse_adjustments(info, conversions, provider.name)
+        return Prepared(asked, info, (), dearer, conversions, asked)
+    effective, adjustments = _shaped(asked, info, "cheaper")
+    if strict and info is not None:
+        refuse_adjustments(info, adjustments, provider.name)
+    costed = tuple(_costed(a, info, effective) for a in adjustments)
+    return Prepared(effective, info, costed, effective, (), asked)
 
 
-def _shaped(request: JobRequest, info: ModelInfo | None) -> Prepared:
+def _shaped(
+    request: JobRequest, info: ModelInfo | None, prefer: Prefer
+) -> tuple[JobRequest, tuple[Adjustment, ...]]:
     """The request with its size, shape, tier and length those the model makes."""
     shape = normalise(
         info,
@@ -117,6 +163,7 @@ def _shaped(request: JobRequest, info: ModelInfo | None) -> Prepared:
         aspect_ratio=request.aspect_ratio,
         resolution=request.resolution,
         seconds=request.seconds,
+        prefer=prefer,
     )
     effective = replace(
         request,
@@ -125,10 +172,41 @@ def _shaped(request: JobRequest, info: ModelInfo | None) -> Prepared:
         aspect_ratio=shape.aspect_ratio,
         resolution=shape.resolution,
     )
-    return Prepared(effective, info, shape.adjustments)
+    return effective, shape.adjustments
 
 
-def prepare_offline(request: JobRequest) -> Prepared:
+def _costed(adjustment: Adjustment, info: ModelInfo | None, effective: JobRequest) -> Adjustment:
+    """A raise with what it adds to the price, where the table can say."""
+    if not adjustment.raises or info is None:
+        return adjustment
+    used = info.price_for(effective.size, effective.audio)
+    if used is None:
+        return adjustment
+    n = effective.n
+    if adjustment.field == "seconds":
+        extra = used.per_second * (int(adjustment.used) - int(adjustment.requested)) * n
+    else:
+        # Against the dearest size of this shape that is no larger than what was asked, if
+        # any: what the user would have got had framecast rounded down instead.
+        asked = tier_megapixels(adjustment.requested)
+        same_shape = [o for o in info.sizes if o.aspect_ratio == _aspect(info, effective)]
+        smaller = [o for o in same_shape if asked is not None and o.megapixels <= asked]
+        if not smaller:
+            return adjustment
+        below = info.price_for(max(smaller, key=lambda o: o.megapixels).size, effective.audio)
+        seconds = effective.seconds or info.default_seconds or 0
+        if below is None or below.currency != used.currency:
+            return adjustment
+        extra = (used.per_second - below.per_second) * seconds * n
+    return replace(adjustment, extra_cost=round(extra, 6), currency=used.currency)
+
+
+def _aspect(info: ModelInfo, request: JobRequest) -> str | None:
+    option = info.option(request.size or "")
+    return option.aspect_ratio if option is not None else request.aspect_ratio
+
+
+def prepare_offline(request: JobRequest, *, strict: bool = False) -> Prepared:
     """A request checked and converted against the bundled table alone, for pricing when no
     provider is configured; nothing can be sent from it."""
     import difflib
@@ -146,7 +224,12 @@ def prepare_offline(request: JobRequest) -> Prepared:
             f"{request.model!r} is not in framecast's price table.",
             hint=f"Did you mean: {', '.join(close)}?" if close else "See: framecast models",
         )
-    return _shaped(replace(request, model=info.id), info)
+    asked = replace(request, model=info.id)
+    effective, adjustments = _shaped(asked, info, "cheaper")
+    if strict:
+        refuse_adjustments(info, adjustments, None)
+    costed = tuple(_costed(a, info, effective) for a in adjustments)
+    return Prepared(effective, info, costed, effective, (), asked)
 
 
 def fingerprint(provider: str, base_url: str, request: JobRequest, extend: str | None) -> str:
@@ -194,7 +277,8 @@ def estimate(
             )
         except ProviderUnavailable as error:
             on_fallback(error)
-    return pricing.from_table(request, prepared.model, request.model or provider.default_model)
+    priced = prepared.priced
+    return pricing.from_table(priced, prepared.model, priced.model or provider.default_model)
 
 
 def check_budget(estimate: pricing.Estimate, max_cost: float, *, allow_unpriced: bool) -> None:

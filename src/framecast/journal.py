@@ -22,7 +22,7 @@ import os
 import sqlite3
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -74,6 +74,11 @@ class JournalError(LocalIOError):
 
 
 class Journal:
+    # Run inside begin_submissions' write transaction, after the in-flight check and before
+    # anything is recorded: a check that must see every other process's submissions (the
+    # daily spending cap) raises there, and nothing is recorded or sent.
+    before_submitting: Callable[[Journal], None] | None = None
+
     def __init__(self, path: Path, *, busy_seconds: float = 30.0) -> None:
         self.path = path
         self._busy = busy_seconds
@@ -201,6 +206,8 @@ class Journal:
                     ).fetchone()
                     if row is not None:
                         raise InFlight(entry_from_row(row))
+                if self.before_submitting is not None:
+                    self.before_submitting(self)
                 seqs = [
                     self._insert_submission(
                         provider, base_url, request, fingerprint, request.idempotency_key, extra
@@ -336,6 +343,14 @@ class Journal:
         aliases = [*entry.aliases, alias][-MAX_ALIASES:]
         self._execute("UPDATE jobs SET aliases = ? WHERE seq = ?", (json.dumps(aliases), entry.seq))
 
+    def mark_deleted(self, job: Job, base_url: str, when: float | None = None) -> None:
+        """The job's assets were deleted at the provider (its local file, if any, is kept)."""
+        self._execute(
+            "UPDATE jobs SET deleted_at = coalesce(deleted_at, ?), updated_at = ?"
+            " WHERE provider = ? AND base_url = ? AND id = ?",
+            (when or time.time(), time.time(), job.provider, strip_userinfo(base_url), job.id),
+        )
+
     def set_output(self, entry_job: Job, base_url: str, path: Path, size: int) -> None:
         self._execute(
             "UPDATE jobs SET output_path = ?, output_bytes = ?, updated_at = ?"
@@ -374,6 +389,24 @@ class Journal:
 
     def get_seq(self, seq: int) -> Entry | None:
         return self._one("SELECT * FROM jobs WHERE seq = ?", (seq,))
+
+    def submitted_between(self, start: float | None, end: float | None) -> list[Entry]:
+        """Entries submitted in [start, end) (Unix seconds; None: unbounded), oldest first."""
+        bounds = [("submitted_at >= ?", start), ("submitted_at < ?", end)]
+        where = " AND ".join(test for test, value in bounds if value is not None) or "1"
+        rows = self._execute(
+            f"SELECT * FROM jobs WHERE {where} ORDER BY submitted_at, seq",
+            [value for _, value in bounds if value is not None],
+        ).fetchall()
+        return [entry_from_row(row) for row in rows]
+
+    def last_balance(self, provider: str, base_url: str) -> Entry | None:
+        """The newest entry whose submission's answer carried the account's balance."""
+        return self._one(
+            "SELECT * FROM jobs WHERE provider = ? AND base_url = ? AND balance IS NOT NULL"
+            " ORDER BY seq DESC LIMIT 1",
+            (provider, strip_userinfo(base_url)),
+        )
 
     def recent(self, limit: int = 20) -> list[Entry]:
         rows = self._execute("SELECT * FROM jobs ORDER BY seq DESC LIMIT ?", (limit,)).fetchall()

@@ -15,23 +15,20 @@ that a script sees every job and the caller can exit non-zero.
 from __future__ import annotations
 
 import functools
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-from framecast import jobs, saving
+from framecast import jobs
 from framecast.domain import Job, JobError, JobRequest, JobStatus
 from framecast.errors import FramecastError, ProviderUnavailable, RequestRejected, UsageError
-from framecast.jobrun import Delivery, Events, JobRun, Tracked
+from framecast.jobrun import Events, Tracked
 from framecast.journal import Journal
 from framecast.providers.base import Removal
-from framecast.runs import Note, Outcome
-from framecast.settings import Settings, poll_policy
+from framecast.runs import Note, Outcome, Submission
+from framecast.settings import Settings
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from framecast.providers.base import Provider
 
 Result = Literal[
@@ -252,27 +249,16 @@ def _delete(journal: Journal, target: Tracked) -> Done:
 
 
 def remix(
-    ref: str,
-    prompt: str,
-    settings: Settings,
-    display: Events,
-    note: Note,
-    *,
-    wait: bool = True,
-    again: bool = False,
-    force: bool = False,
-    cancel_on_interrupt: bool = False,
-    on_saved: Callable[[Job, Path, int], None] | None = None,
+    ref: str, prompt: str, settings: Settings, display: Events, note: Note, how: Submission
 ) -> Outcome:
     """A new job from a completed one and a new prompt, at the same provider, of the same
     model and length: journaled before it is sent, then (unless told not to) followed and
-    saved as `generate` does."""
+    saved as `generate` does, under the same budget caps."""
+    from framecast.runs import check_writable, submit_and_follow
     from framecast.targets import close_all, resolve_targets
 
-    out = settings.run.output
-    if wait and out not in (None, saving.STDOUT):
-        placeholder = Job(id="job", provider="provider", status=JobStatus.QUEUED)
-        saving.check_writable(saving.target_path(out, placeholder, "mp4"))
+    if how.wait:
+        check_writable(settings.run.output, None)
     with Journal.open_default() as journal:
         targets = resolve_targets([ref], journal, settings)
         try:
@@ -282,27 +268,9 @@ def remix(
                 raise UsageError(
                     f"The {api.name} API offers no way to remix a job.", hint="Nothing was sent."
                 )
-            run = JobRun(
-                journal,
-                display,
-                policy=poll_policy(settings),
-                timeout=settings.run.timeout,
-                cancel_on_interrupt=cancel_on_interrupt,
-            )
             prepared = _remix_request(journal, source, prompt)
-            if settings.run.max_cost is not None:
-                _check_budget(api, prepared, settings, note)
-            submitted = run.submit(api, prepared, remix=source.job.id, again=again, output=out)
-            if not wait:
-                return Outcome(submitted)
-            delivery = Delivery(
-                output=out,
-                force=force,
-                sink=sys.stdout.buffer if out == saving.STDOUT else None,
-                on_saved=on_saved,
-            )
-            tracked = [Tracked(api, job, confirmed=True) for job in submitted]
-            return Outcome(submitted, run.follow(tracked, delivery))
+            remixing = replace(how, remix=source.job.id, extend=None)
+            return submit_and_follow(journal, api, prepared, settings, display, note, remixing)
         finally:
             close_all(targets)
 
@@ -327,17 +295,3 @@ def _remix_request(journal: Journal, source: Tracked, prompt: str) -> jobs.Prepa
     request = JobRequest(prompt=prompt, model=job.model, seconds=job.seconds, size=job.size)
     info = catalog.bundled().find(job.model) if job.model else None
     return jobs.Prepared(request=request, model=info, adjustments=(), priced=request)
-
-
-def _check_budget(api: Provider, prepared: jobs.Prepared, settings: Settings, note: Note) -> None:
-    """--max-cost for a remix: priced as a new job of the source's model and length."""
-    cost = jobs.estimate(
-        api,
-        prepared,
-        on_fallback=lambda e: note(f"Dry run unavailable ({e.message}); using the table."),
-    )
-    jobs.check_budget(
-        cost, settings.run.max_cost or 0.0, allow_unpriced=settings.run.allow_unpriced
-    )
-    if cost.total is not None:
-        note(f"Estimated {cost.total:.2f} {cost.currency} ({cost.describe_source()}).")

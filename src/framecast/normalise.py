@@ -9,11 +9,19 @@ The rules follow Lumenfall's ("How these parameters work", seeds 001/002):
    shape.
 3. A ratio, tier, size or duration the model does not offer maps to the nearest
    one it does: ratios and tiers are compared on a log scale (7:1 on a model with
-   4:1 and 8:1 gives 8:1), sizes by shape then scale. An exact tie goes to the
-   larger value (the wider ratio, the higher tier, the longer clip).
+   4:1 and 8:1 gives 8:1), sizes by shape then scale.
 
-Every change is returned as an Adjustment, so the CLI can say what it did.
-For a model the catalog does not know, values pass through untouched.
+An exact tie is where money enters. When framecast itself adjusts a request (a
+strict OpenAI server, NanoGPT), it takes the cheaper value: the shorter clip, the
+lower tier (`prefer="cheaper"`). When a provider converts values itself
+(Lumenfall) and its rule for ties is not documented, the request is sent as asked
+and only priced here, at the dearer value (`prefer="dearer"`), so a budget is
+never checked against less than the provider may bill. Ratio ties, which cost
+the same either way, go to the wider shape.
+
+Every change is returned as an Adjustment, marked when it raises the length or
+the scale (and so the price), so the CLI can say what it did before anything is
+sent. For a model the catalog does not know, values pass through untouched.
 """
 
 from __future__ import annotations
@@ -22,13 +30,14 @@ import math
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from framecast import sizes
 from framecast.catalog import ModelInfo, SizeOption
 from framecast.errors import UsageError
 
 T = TypeVar("T")
+Prefer = Literal["cheaper", "dearer"]
 _P_TIER = re.compile(r"^(\d{3,4})p$")
 _K_TIER = re.compile(r"^(\d+(?:\.\d+)?)k$")
 _MEGAPIXELS = re.compile(r"^(\d+(?:\.\d+)?)(?:mp)?$")
@@ -40,9 +49,28 @@ class Adjustment:
     requested: str
     used: str
     reason: str
+    raises: bool = False  # a longer clip or a larger picture than asked: it costs more
+    extra_cost: float | None = None  # how much more, where the price table knows
+    currency: str = "USD"
 
     def __str__(self) -> str:
-        return f"{self.field} {self.requested} -> {self.used} ({self.reason})"
+        text = f"{self.field} {self.requested} -> {self.used} ({self.reason}"
+        if self.raises and self.extra_cost is not None:
+            text += f"; costs {self.extra_cost:.2f} {self.currency} more"
+        elif self.raises:
+            text += "; may cost more"
+        return text + ")"
+
+    def document(self) -> dict[str, object]:
+        return {
+            "field": self.field,
+            "requested": self.requested,
+            "used": self.used,
+            "reason": self.reason,
+            "raises_cost": self.raises,
+            "extra_cost": self.extra_cost,
+            "currency": self.currency if self.extra_cost is not None else None,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,8 +102,11 @@ def tier_megapixels(tier: str) -> float | None:
     return None if dims is None else dims[0] * dims[1] / 1e6
 
 
-def _nearest(items: Sequence[T], key: Callable[[T], float], target: float) -> list[T]:
-    """The items closest to `target` on a log scale, largest first when tied."""
+def _nearest(
+    items: Sequence[T], key: Callable[[T], float], target: float, prefer: Prefer = "dearer"
+) -> list[T]:
+    """The items closest to `target` on a log scale; when tied, the largest first (dearer)
+    or the smallest first (cheaper)."""
     distances = [abs(math.log(key(item)) - math.log(target)) for item in items]
     best = min(distances)
     tied = [
@@ -83,12 +114,13 @@ def _nearest(items: Sequence[T], key: Callable[[T], float], target: float) -> li
         for item, d in zip(items, distances, strict=True)
         if math.isclose(d, best, abs_tol=1e-9)
     ]
-    return sorted(tied, key=key, reverse=True)
+    return sorted(tied, key=key, reverse=prefer == "dearer")
 
 
-def nearest_duration(durations: Iterable[int], wanted: int) -> int:
+def nearest_duration(durations: Iterable[int], wanted: int, prefer: Prefer = "cheaper") -> int:
     options = sorted(set(durations))
-    return min(options, key=lambda d: (abs(d - wanted), -d))
+    sign = 1 if prefer == "cheaper" else -1
+    return min(options, key=lambda d: (abs(d - wanted), sign * d))
 
 
 def _by_ratio(options: Sequence[SizeOption], target: float) -> list[SizeOption]:
@@ -97,13 +129,17 @@ def _by_ratio(options: Sequence[SizeOption], target: float) -> list[SizeOption]:
     return [o for o in options if o.aspect_ratio == label]
 
 
-def _by_tier(options: Sequence[SizeOption], tier: str) -> SizeOption:
+def _scale(option: SizeOption) -> float:
+    return tier_megapixels(option.resolution) or option.megapixels
+
+
+def _by_tier(options: Sequence[SizeOption], tier: str, prefer: Prefer) -> SizeOption:
     exact = [o for o in options if o.resolution.lower() == tier.lower()]
     if exact:
         return exact[0]
     wanted = tier_megapixels(tier)
     assert wanted is not None
-    return _nearest(options, lambda o: tier_megapixels(o.resolution) or o.megapixels, wanted)[0]
+    return _nearest(options, _scale, wanted, prefer)[0]
 
 
 def _check_tier(resolution: str | None) -> None:
@@ -134,6 +170,7 @@ def normalise(
     aspect_ratio: str | None = None,
     resolution: str | None = None,
     seconds: int | None = None,
+    prefer: Prefer = "cheaper",
 ) -> Shape:
     _check_ratio(aspect_ratio)
     _check_tier(resolution)
@@ -146,13 +183,13 @@ def normalise(
     if model is None or not model.sizes:
         return Shape(size, aspect_ratio, resolution, seconds)
 
+    nearest = f"nearest {model.id} offers"
     adjustments: list[Adjustment] = []
     used_seconds = seconds
     if seconds is not None and model.durations and seconds not in model.durations:
-        used_seconds = nearest_duration(model.durations, seconds)
-        adjustments.append(
-            Adjustment("seconds", str(seconds), str(used_seconds), f"nearest {model.id} offers")
-        )
+        used_seconds = nearest_duration(model.durations, seconds, prefer)
+        raises = used_seconds > seconds
+        adjustments.append(Adjustment("seconds", str(seconds), str(used_seconds), nearest, raises))
 
     ratio_asked = aspect_ratio is not None and aspect_ratio.lower() != "auto"
     tier_asked = resolution is not None and resolution.lower() != "auto"
@@ -162,10 +199,10 @@ def normalise(
         option = model.option(wanted)
         if option is None:
             shaped = _by_ratio(model.sizes, dims[0] / dims[1])
-            option = _nearest(shaped, lambda o: o.megapixels, dims[0] * dims[1] / 1e6)[0]
-            adjustments.append(
-                Adjustment("size", wanted, option.size, f"nearest {model.id} offers")
-            )
+            area = dims[0] * dims[1] / 1e6
+            option = _nearest(shaped, lambda o: o.megapixels, area, prefer)[0]
+            raises = option.megapixels > area
+            adjustments.append(Adjustment("size", wanted, option.size, nearest, raises))
         for name, asked in (("aspect_ratio", ratio_asked), ("resolution", tier_asked)):
             if asked:
                 requested = aspect_ratio if name == "aspect_ratio" else resolution
@@ -181,18 +218,47 @@ def normalise(
     shaped = _by_ratio(model.sizes, target_ratio or default.ratio)
     if ratio_asked and shaped[0].aspect_ratio != aspect_ratio:
         adjustments.append(
-            Adjustment(
-                "aspect_ratio",
-                str(aspect_ratio),
-                shaped[0].aspect_ratio,
-                f"nearest {model.id} offers",
-            )
+            Adjustment("aspect_ratio", str(aspect_ratio), shaped[0].aspect_ratio, nearest)
         )
-    option = _by_tier(shaped, resolution if tier_asked and resolution else default.resolution)
+    tier = resolution if tier_asked and resolution else default.resolution
+    option = _by_tier(shaped, tier, prefer)
     if tier_asked and resolution is not None and option.resolution.lower() != resolution.lower():
-        adjustments.append(
-            Adjustment("resolution", resolution, option.resolution, f"nearest {model.id} offers")
-        )
+        raises = _scale(option) > (tier_megapixels(resolution) or 0.0)
+        adjustments.append(Adjustment("resolution", resolution, option.resolution, nearest, raises))
     return Shape(
         option.size, option.aspect_ratio, option.resolution, used_seconds, tuple(adjustments)
     )
+
+
+def refuse_adjustments(
+    model: ModelInfo, adjustments: Sequence[Adjustment], provider: str | None
+) -> None:
+    """`--strict`: any value the model does not take as asked is an error listing those it
+    does, instead of a nearest match."""
+    if not adjustments:
+        return
+    first = adjustments[0]
+    offered = {
+        "seconds": _lengths(model.durations),
+        "size": ", ".join(option.size for option in model.sizes),
+        "aspect_ratio": ", ".join(model.aspect_ratios),
+        "resolution": ", ".join(model.resolutions),
+    }
+    flag = "--" + first.field.replace("_", "-")
+    if first.used == "ignored":
+        raise UsageError(
+            f"--strict: {flag} {first.requested} would be ignored, because --size wins.",
+            hint=f"Give either --size or {flag}.",
+        )
+    where = f"{model.id} on {provider}" if provider else model.id
+    raise UsageError(
+        f"--strict: {where} does not make {flag} {first.requested} (it would be {first.used}).",
+        hint=f"{model.id} offers {flag} {offered[first.field]}.",
+    )
+
+
+def _lengths(durations: Iterable[int]) -> str:
+    ordered = sorted(set(durations))
+    if len(ordered) > 3 and ordered == list(range(ordered[0], ordered[-1] + 1)):
+        return f"{ordered[0]} to {ordered[-1]}"
+    return ", ".join(str(d) for d in ordered)

@@ -18,6 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from framecast import providers
+
 Kind = Literal["str", "int", "number", "bool", "list", "strings", "table"]
 # Where a flag appears: on every command that takes the group, or only on `profile save`.
 Scope = Literal["all", "profile"]
@@ -173,6 +175,16 @@ class RequestSettings:
         summary="idempotency key",
         stored=False,
     )
+    # Per run: it names one video of the run --extend continues, and means nothing elsewhere.
+    extend_index: int | None = option(
+        "--index",
+        help="With --extend and no PROMPT: which of the run's videos to continue, 0-3 "
+        "(NanoGPT's Midjourney runs make four; default 0).",
+        summary="the video of a run that --extend continues without a prompt",
+        stored=False,
+        minimum=0,
+        maximum=3,
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -181,14 +193,12 @@ class ConnectionSettings:
 
     provider: str | None = option(
         "--provider",
-        help="Provider name: lumenfall, nanogpt, openai (any OpenAI-compatible server), "
-        "emulator (in-process, offline). Env: FRAMECAST_PROVIDER.",
+        help=providers.provider_help(),
         summary="provider name",
     )
     base_url: str | None = option(
         "--base-url",
-        help="API base URL (e.g. a served emulator's). Env: the provider's own, e.g. "
-        "LUMENFALL_BASE_URL, NANOGPT_BASE_URL, OPENAI_BASE_URL.",
+        help=providers.base_url_help(),
         summary="API base URL",
     )
     api_key_env: str | None = option(
@@ -199,8 +209,7 @@ class ConnectionSettings:
     )
     api_key: str | None = option(
         "--api-key",
-        help="API key. Prefer the environment (LUMENFALL_API_KEY, NANOGPT_API_KEY, "
-        "OPENAI_API_KEY): flags show up in process lists.",
+        help=providers.api_key_help(),
         summary="the API key itself (only saved with --store-key)",
         secret=True,
     )
@@ -278,10 +287,25 @@ class RunSettings:
         summary="refuse runs estimated above this (USD)",
         minimum=0,
     )
+    max_daily_cost: float | None = option(
+        "--max-daily-cost",
+        help="Refuse (exit 8) a submission whose estimate would take today's journaled "
+        "spend (local time, estimates included, see `framecast spend`) above this, in the "
+        "estimate's currency (USD). Env: FRAMECAST_MAX_DAILY_COST.",
+        summary="refuse runs that would take the day's spend above this (USD)",
+        minimum=0,
+    )
     allow_unpriced: bool = option(
         "--allow-unpriced",
-        help="With --max-cost, submit even when the request cannot be priced.",
-        summary="with max_cost, run requests that cannot be priced",
+        help="With --max-cost or --max-daily-cost, submit even when the request cannot be priced.",
+        summary="with max_cost or max_daily_cost, run requests that cannot be priced",
+        default=False,
+    )
+    strict: bool = option(
+        "--strict",
+        help="Refuse a length, size, ratio or tier the model does not make as asked, "
+        "listing those it does, instead of using the nearest one.",
+        summary="refuse values the model does not make as asked",
         default=False,
     )
     progress: str = option(

@@ -118,7 +118,19 @@ def from_table(request: JobRequest, model: ModelInfo | None, model_name: str | N
 def from_dry_run(
     dry: ProviderEstimate, request: JobRequest, provider: str, model: ModelInfo | None
 ) -> Estimate:
-    """The provider priced the request exactly as it would run it, passthrough fields included."""
+    """The provider priced the request exactly as it would run it, passthrough fields included.
+
+    Its per-second line says what length it will bill, which is what it converted the
+    request's to (the metric's name for video is not documented: "second" is expected).
+    """
+    billed = [
+        line.quantity
+        for line in dry.lines
+        if line.unit.lower() in ("second", "seconds", "s") and line.quantity > 0
+    ]
+    seconds = request.seconds or (model.default_seconds if model else None)
+    if billed and request.n > 0 and billed[0] % request.n == 0:
+        seconds = int(billed[0] // request.n)
     return Estimate(
         total=dry.total,
         currency=dry.currency,
@@ -129,6 +141,6 @@ def from_dry_run(
         unpriced=(),
         model=dry.model or request.model,
         routed_to=dry.routed_to,
-        seconds=request.seconds or (model.default_seconds if model else None),
+        seconds=seconds,
         size=request.size or (model.default_size if model else None),
     )

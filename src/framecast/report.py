@@ -9,8 +9,11 @@ from typing import TYPE_CHECKING, Any
 from framecast.domain import Job, JobStatus
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from framecast.catalog import ModelInfo
     from framecast.journal import Entry
+    from framecast.normalise import Adjustment
     from framecast.pricing import Estimate
 
 
@@ -175,14 +178,25 @@ def wait_command(job_ids: list[str], *, output: str | None = None, download: boo
 
 
 def estimate_document(
-    estimate: Estimate, *, provider: str | None, n: int, adjustments: list[str]
+    estimate: Estimate,
+    *,
+    provider: str | None,
+    n: int,
+    adjustments: Sequence[Adjustment],
+    requested: dict[str, object] | None = None,
+    conversions: Sequence[Adjustment] = (),
 ) -> dict[str, Any]:
-    """The JSON object `framecast estimate --json` prints."""
+    """The JSON object `framecast estimate --json` prints: `seconds` and `size` are what is
+    priced (for a dry run, what the provider will bill), `requested` what was asked,
+    `adjustments` framecast's own changes in words (`adjusted`: the same as objects, with
+    what a raise costs), `conversions` what a
+    provider that converts values itself is expected to make of them."""
     return {
         "provider": provider,
         "model": estimate.model,
         "seconds": estimate.seconds,
         "size": estimate.size,
+        "requested": requested,
         "n": n,
         "total": estimate.total,
         "currency": estimate.currency,
@@ -201,7 +215,9 @@ def estimate_document(
             for line in estimate.lines
         ],
         "unpriced": list(estimate.unpriced),
-        "adjustments": adjustments,
+        "adjustments": [str(a) for a in adjustments],
+        "adjusted": [a.document() for a in adjustments],
+        "conversions": [c.document() for c in conversions],
     }
 
 

@@ -72,28 +72,53 @@ def plan(prompt: str, settings: Settings, note: Note) -> Plan:
     choice = choose_provider(settings)
     provider_cls = choice.provider_class
     models = listing.cached_catalog(choice.name, choice.base_url or provider_cls.default_base_url)
-    prepared = jobs.prepare(request, provider_cls, models)
+    prepared = jobs.prepare(request, provider_cls, models, strict=settings.run.strict)
     warning = openai_sunset_warning(choice)
     if warning:
         note(f"Warning: {warning}")
-    for adjustment in prepared.adjustments:
-        note(f"Note: {adjustment}")
+    _say_changes(prepared, choice.name, note)
     return Plan(choice, prepared, settings)
+
+
+def _say_changes(prepared: jobs.Prepared, provider: str | None, note: Note) -> None:
+    """Every change to what was asked, before anything is sent; a raise in length or scale
+    (and so in price) as a warning, which --quiet does not silence."""
+    for adjustment in prepared.adjustments:
+        note(("Warning: " if adjustment.raises else "Note: ") + str(adjustment))
+    model = prepared.model.id if prepared.model else "the model"
+    for conversion in prepared.conversions:
+        flag = "--" + conversion.field.replace("_", "-")
+        if conversion.used == "ignored":
+            note(f"Note: {flag} {conversion.requested} is sent, but {provider} lets --size win.")
+            continue
+        guess = f"probably {conversion.used}" + (", which costs more" if conversion.raises else "")
+        note(
+            f"Note: {flag} {conversion.requested} is sent as asked; {provider} converts it to "
+            f"what {model} makes ({guess})."
+        )
 
 
 def estimate(plan: Plan, note: Note) -> Estimate:
     """The price of a planned request: the provider's dry run where it has one, else the
     bundled table."""
     with plan.choice.open() as api:
-        return _priced(api, plan, note)
+        return _priced(api, plan.prepared, note)
 
 
-def _priced(api: Provider, plan: Plan, note: Note) -> Estimate:
-    return jobs.estimate(
+def _priced(api: Provider, prepared: jobs.Prepared, note: Note) -> Estimate:
+    cost = jobs.estimate(
         api,
-        plan.prepared,
+        prepared,
         on_fallback=lambda e: note(f"Dry run unavailable ({e.message}); using the table."),
     )
+    asked = prepared.request.seconds
+    if cost.source == "dry_run" and None not in (asked, cost.seconds) and cost.seconds != asked:
+        more = ", which costs more" if (cost.seconds or 0) > (asked or 0) else ""
+        note(
+            f"Note: {cost.origin}'s dry run bills {cost.seconds} s for the {asked} s asked "
+            f"(it converts the length itself{more})."
+        )
+    return cost
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,9 +140,10 @@ def price(prompt: str, settings: Settings, note: Note) -> Priced:
         try:
             choose_provider(settings)
         except ConfigError:
-            prepared = jobs.prepare_offline(build_request(prompt, settings.request))
-            for adjustment in prepared.adjustments:
-                note(f"Note: {adjustment}")
+            prepared = jobs.prepare_offline(
+                build_request(prompt, settings.request), strict=settings.run.strict
+            )
+            _say_changes(prepared, None, note)
             note("No provider is configured: priced offline from framecast's bundled table.")
             table = pricing.from_table(prepared.request, prepared.model, prepared.request.model)
             return Priced(table, None, prepared)
@@ -140,58 +166,94 @@ def check_output(output: str | None, *, to_stdout_ok: bool, jobs_count: int) -> 
         raise UsageError("-o - streams one video; ask for one job at a time.")
 
 
-def generate(
-    plan: Plan,
+def generate(plan: Plan, display: Events, note: Note, how: Submission) -> Outcome:
+    """Check the budget, submit (journaled), and unless told not to, wait and save."""
+    request = plan.prepared.request
+    if how.wait:
+        check_writable(plan.settings.run.output, request.model, several=request.n > 1)
+    with Journal.open_default() as journal, plan.choice.open() as api:
+        return submit_and_follow(journal, api, plan.prepared, plan.settings, display, note, how)
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """How a run submits and what it does next: follow and save, or not."""
+
+    wait: bool = True
+    extend: str | None = None  # the finished job it continues
+    remix: str | None = None  # the finished job it remixes
+    again: bool = False
+    force: bool = False
+    cancel_on_interrupt: bool = False
+    on_saved: Callable[[Job, Path, int], None] | None = None
+
+
+def check_writable(output: str | None, model: str | None, *, several: bool = False) -> None:
+    """Where the videos go is checked before anything is paid for."""
+    if output in (None, saving.STDOUT):
+        return
+    placeholder = Job(id="job", provider="provider", status=JobStatus.QUEUED, model=model)
+    index = 1 if several else None
+    saving.check_writable(saving.target_path(output, placeholder, "mp4", index=index))
+
+
+def submit_and_follow(
+    journal: Journal,
+    api: Provider,
+    prepared: jobs.Prepared,
+    settings: Settings,
     display: Events,
     note: Note,
-    *,
-    wait: bool = True,
-    extend: str | None = None,
-    again: bool = False,
-    force: bool = False,
-    cancel_on_interrupt: bool = False,
-    on_saved: Callable[[Job, Path, int], None] | None = None,
+    how: Submission,
 ) -> Outcome:
-    """Check the budget, submit (journaled), and unless told not to, wait and save."""
-    run_settings, request = plan.settings.run, plan.prepared.request
-    out, several = run_settings.output, request.n > 1
-    if wait and out not in (None, saving.STDOUT):
-        placeholder = Job(
-            id="job", provider="provider", status=JobStatus.QUEUED, model=request.model
-        )
-        saving.check_writable(
-            saving.target_path(out, placeholder, "mp4", index=1 if several else None)
-        )
-    with Journal.open_default() as journal, plan.choice.open() as api:
-        if run_settings.max_cost is not None:
-            _check_budget(api, plan, note)
-        run = JobRun(
-            journal,
-            display,
-            policy=poll_policy(plan.settings),
-            timeout=run_settings.timeout,
-            cancel_on_interrupt=cancel_on_interrupt,
-        )
-        submitted = run.submit(api, plan.prepared, extend=extend, again=again, output=out)
-        if not wait:
-            return Outcome(submitted)
-        delivery = Delivery(
-            output=out,
-            force=force,
-            sink=sys.stdout.buffer if out == saving.STDOUT else None,
-            on_saved=on_saved,
-        )
-        tracked = [
-            Tracked(api, job, index=i if several else None, confirmed=True)
-            for i, job in enumerate(submitted, start=1)
-        ]
-        return Outcome(submitted, run.follow(tracked, delivery))
+    """The budget caps, the journaled submission, and unless told not to, the wait and the
+    save: `generate`'s run, and `remix`'s."""
+    run_settings = settings.run
+    if run_settings.max_cost is not None or run_settings.max_daily_cost is not None:
+        _check_budget(api, prepared, settings, note, journal)
+    run = JobRun(
+        journal,
+        display,
+        policy=poll_policy(settings),
+        timeout=run_settings.timeout,
+        cancel_on_interrupt=how.cancel_on_interrupt,
+    )
+    out = run_settings.output
+    submitted = run.submit(
+        api, prepared, extend=how.extend, remix=how.remix, again=how.again, output=out
+    )
+    if not how.wait:
+        return Outcome(submitted)
+    delivery = Delivery(
+        output=out,
+        force=how.force,
+        sink=sys.stdout.buffer if out == saving.STDOUT else None,
+        on_saved=how.on_saved,
+    )
+    several = len(submitted) > 1
+    tracked = [
+        Tracked(api, job, index=i if several else None, confirmed=True)
+        for i, job in enumerate(submitted, start=1)
+    ]
+    return Outcome(submitted, run.follow(tracked, delivery))
 
 
-def _check_budget(api: Provider, plan: Plan, note: Note) -> None:
-    cost = _priced(api, plan, note)
-    cap = plan.settings.run.max_cost or 0.0
-    jobs.check_budget(cost, cap, allow_unpriced=plan.settings.run.allow_unpriced)
+def _check_budget(
+    api: Provider, prepared: jobs.Prepared, settings: Settings, note: Note, journal: Journal
+) -> None:
+    """--max-cost and --max-daily-cost, before anything is sent. The daily cap is checked
+    now, and again as the submission is journaled (under the journal's write lock), so a
+    submission another process journaled meanwhile counts too."""
+    from framecast import spending
+
+    cost = _priced(api, prepared, note)
+    run_settings = settings.run
+    if run_settings.max_cost is not None:
+        jobs.check_budget(cost, run_settings.max_cost, allow_unpriced=run_settings.allow_unpriced)
+    if run_settings.max_daily_cost is not None:
+        spending.hold_to_daily_cap(
+            journal, cost, run_settings.max_daily_cost, allow_unpriced=run_settings.allow_unpriced
+        )
     if cost.total is not None:
         note(f"Estimated {cost.total:.2f} {cost.currency} ({cost.describe_source()}).")
 

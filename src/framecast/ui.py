@@ -426,15 +426,28 @@ def jobs_table(
         out.print(footer)
 
 
-def estimate_table(out: Console, estimate: Estimate, *, provider: str | None, n: int) -> None:
-    """`framecast estimate` in human form: the breakdown, the total, and where it came from."""
+def estimate_table(
+    out: Console,
+    estimate: Estimate,
+    *,
+    provider: str | None,
+    n: int,
+    asked_seconds: int | None = None,
+) -> None:
+    """`framecast estimate` in human form: the breakdown, the total, and where it came from
+    (with the length asked for, when what is priced differs from it)."""
     from rich.table import Table
 
+    asked = (
+        f" (asked {asked_seconds} s)"
+        if asked_seconds is not None and asked_seconds != estimate.seconds
+        else ""
+    )
     shape = " · ".join(
         part
         for part in (
             estimate.model,
-            f"{estimate.seconds} s" if estimate.seconds else None,
+            f"{estimate.seconds} s{asked}" if estimate.seconds else None,
             estimate.size,
             f"n={n}" if n > 1 else None,
             f"via {provider}" if provider else None,

@@ -179,8 +179,14 @@ _COMMANDS: dict[str, tuple[str, str, bool]] = {
     "estimate": ("estimate", "estimate", False),
     "models": ("models", "models", False),
     "sync": ("sync", "sync", False),
+    "cancel": ("lifecycle", "cancel", False),
+    "delete": ("lifecycle", "delete", False),
+    "remix": ("lifecycle", "remix", False),
+    "spend": ("money", "spend", False),
+    "balance": ("money", "balance", False),
     "profile": ("profiles", "profile_app", True),
     "config": ("profiles", "config_app", True),
+    "webhook": ("webhook", "webhook_app", True),
     "emulator": ("serve", "emulator", False),
 }
 

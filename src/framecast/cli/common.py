@@ -109,7 +109,7 @@ def notes(err: Console, *, quiet: bool = False) -> Callable[[str], None]:
     """Where a run's notes for people go: stderr, or nowhere with --quiet."""
 
     def note(text: str) -> None:
-        if not quiet:
+        if not quiet or text.startswith("Warning:"):
             style = "yellow" if text.startswith("Warning:") else None
             err.print(text, style=style, soft_wrap=True)
 
@@ -221,3 +221,21 @@ def emit_all(
             started=started,
             adjustments=adjustments,
         )
+
+
+def print_submitted(
+    submitted: list[Job], shown: Shown, output: str | None, adjustments: list[str] | None = None
+) -> None:
+    """A run that did not wait (--no-wait): each job's id (or --json, --print), and on stderr
+    the command that follows them."""
+    for job in submitted:
+        if shown.print_field or shown.json:
+            emit(job, shown, adjustments=adjustments)
+        else:
+            typer.echo(job.id)
+    if not shown.quiet and not shown.json and not shown.print_field:
+        import shlex
+
+        ids = " ".join(job.id for job in submitted)
+        save = "" if output is None else f" --download -o {shlex.quote(output)}"
+        stderr().print(f"Submitted. Follow with: framecast wait {ids}{save}", soft_wrap=True)

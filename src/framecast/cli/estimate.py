@@ -10,7 +10,9 @@ from framecast.cli import params
 
 
 # An idempotency key only matters to a submission, and estimate submits nothing.
-@params.takes("request", "connection", without=("idempotency_key",))
+@params.takes(
+    "request", "connection", names=("strict",), without=("idempotency_key", "extend_index")
+)
 def estimate(
     ctx: typer.Context,
     prompt: params.Prompt,
@@ -56,10 +58,22 @@ def estimate(
     priced = runs.price(runs.read_prompt(prompt), settings, note)
     n = priced.prepared.request.n
     if json_mode:
-        adjustments = [str(a) for a in priced.prepared.adjustments]
+        prepared = priced.prepared
         document = estimate_document(
-            priced.estimate, provider=priced.provider, n=n, adjustments=adjustments
+            priced.estimate,
+            provider=priced.provider,
+            n=n,
+            adjustments=prepared.adjustments,
+            requested=prepared.requested,
+            conversions=prepared.conversions,
         )
         print_json(common.pick(document, fields))
     else:
-        estimate_table(console(sys.stdout), priced.estimate, provider=priced.provider, n=n)
+        asked = priced.prepared.asked or priced.prepared.request
+        estimate_table(
+            console(sys.stdout),
+            priced.estimate,
+            provider=priced.provider,
+            n=n,
+            asked_seconds=asked.seconds,
+        )

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
 from framecast.cli import params
-
-if TYPE_CHECKING:
-    from framecast.cli.common import Shown
-    from framecast.domain import Job
-
 
 Extend = Annotated[
     str | None,
@@ -90,10 +85,7 @@ def generate(
     runs.check_output(settings.run.output, to_stdout_ok=shown.to_stdout_ok, jobs_count=n)
     display = common.display_for(settings, err, quiet=quiet, notes_only=no_wait)
     with common.known_jobs_on_failure(shown, display, plan.adjustments):
-        outcome = runs.generate(
-            plan,
-            display,
-            note,
+        how = runs.Submission(
             wait=not no_wait,
             extend=source,
             again=again,
@@ -101,26 +93,9 @@ def generate(
             cancel_on_interrupt=cancel_on_interrupt,
             on_saved=common.info_json_writer(settings.run.write_info_json),
         )
+        outcome = runs.generate(plan, display, note, how)
     if no_wait:
-        _print_submitted(outcome.submitted, shown, plan.adjustments, settings.run.output)
+        common.print_submitted(outcome.submitted, shown, settings.run.output, plan.adjustments)
         return
     common.emit_all(outcome.tracked, shown, started=started, adjustments=plan.adjustments)
     outcome.raise_for_failures()
-
-
-def _print_submitted(
-    submitted: list[Job], shown: Shown, adjustments: list[str], output: str | None
-) -> None:
-    from framecast.cli import common
-
-    for job in submitted:
-        if shown.print_field or shown.json:
-            common.emit(job, shown, adjustments=adjustments)
-        else:
-            typer.echo(job.id)
-    if not shown.quiet and not shown.json and not shown.print_field:
-        import shlex
-
-        ids = " ".join(job.id for job in submitted)
-        save = "" if output is None else f" --download -o {shlex.quote(output)}"
-        common.stderr().print(f"Submitted. Follow with: framecast wait {ids}{save}", soft_wrap=True)

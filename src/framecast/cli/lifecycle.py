@@ -100,6 +100,7 @@ def delete(
         "heartbeat",
         "write_info_json",
         "max_cost",
+        "max_daily_cost",
         "allow_unpriced",
     ),
 )
@@ -141,18 +142,14 @@ def remix(
     runs.check_output(settings.run.output, to_stdout_ok=shown.to_stdout_ok, jobs_count=1)
     display = common.display_for(settings, err, quiet=quiet, notes_only=no_wait)
     with common.known_jobs_on_failure(shown, display):
-        outcome = lifecycle.remix(
-            ref,
-            runs.read_prompt(prompt),
-            settings,
-            display,
-            note,
+        how = runs.Submission(
             wait=not no_wait,
             again=again,
             force=force,
             cancel_on_interrupt=cancel_on_interrupt,
             on_saved=common.info_json_writer(settings.run.write_info_json),
         )
+        outcome = lifecycle.remix(ref, runs.read_prompt(prompt), settings, display, note, how)
     if no_wait:
         common.print_submitted(outcome.submitted, shown, settings.run.output)
         return

@@ -13,8 +13,9 @@ Sources (see ../shared/reference/apis.md for each one's address and date):
 - sora-2-pro: OpenAI's API (apis.md 3.2) sizes, plus 1024x1792 and 1792x1024;
   $0.30/s at 720p and $0.50/s at the large sizes (apis.md 5).
 - grok-imagine-video: Lumenfall's model page (seed 002): seven 1K sizes, ratios 9:16
-  to 16:9, text, image and video input; xAI (apis.md 4.1): 1 to 15 s, 16:9 by
-  default. 5 cents a second (Lumenfall's page, apis.md 5).
+  to 16:9, text, image and video input, "native audio-visual synthesis" (so every
+  clip has sound); xAI (apis.md 4.1): 1 to 15 s, 16:9 by default. 5 cents a second,
+  sound included (Lumenfall's page, apis.md 5).
 - veo-3.1, veo-3.1-fast: apis.md 5 prices per tier (720p, 1080p, 4K; audio
   included). Lengths of 4, 6 and 8 s are Google's; apis.md does not list them.
 - kling-v3, kling-v3-pro, kling-v2.5-turbo, wan-2.6: apis.md 5 reseller prices
@@ -75,9 +76,10 @@ def _pair(short: int, long: int, tier: str, price: float | None = None) -> tuple
     return (Size(long, short, "16:9", tier, price), Size(short, long, "9:16", tier, price))
 
 
-_SORA_LENGTHS = (4, 8, 12, 16, 20)
+# Lumenfall's sora pages: "durations up to 20 seconds", and seed 004 shows a 10 s job.
+_SORA_LENGTHS = tuple(range(4, 21))
 # The segment lengths /videos/extensions takes (OpenAI's extension docstring: 4 to 20).
-EXTENSION_SECONDS = _SORA_LENGTHS
+EXTENSION_SECONDS = (4, 8, 12, 16, 20)
 _GROK_SIZES = (
     Size(768, 1365, "9:16", "1K"),
     Size(836, 1254, "2:3", "1K"),
@@ -162,6 +164,7 @@ def lumenfall_models() -> dict[str, Model]:
             _GROK_SIZES,
             "1365x768",
             0.05,
+            audio=True,
         ),
         _veo("veo-3.1", "Veo 3.1", (0.40, 0.40, 0.60)),
         _veo("veo-3.1-fast", "Veo 3.1 Fast", (0.10, 0.12, 0.30)),

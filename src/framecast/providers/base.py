@@ -39,8 +39,28 @@ class Capabilities:
     variants: tuple[Variant, ...]  # assets it can deliver
     data_uri_limit: int  # largest inline file it accepts, in bytes
     labels: bool = True  # takes metadata and an end-user id
+    # Converts seconds, size, ratio and tier to what the model makes by itself (Lumenfall):
+    # they are sent as asked, and what it made is reported, not guessed.
+    converts: bool = False
     remix: bool = False  # makes a new job from a finished one and a new prompt
     delete: bool = False  # deletes a finished job's stored assets
+    # Continues a finished run with no new prompt, one of its videos by index (NanoGPT).
+    extend_by_index: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Removal:
+    """What a provider answered to a cancel or a delete.
+
+    `job`: the job as the answer showed it (a video object), if it did. `deleted`: the
+    answer says the job and its stored assets are gone. Neither: the answer said nothing
+    (an empty body), so the caller asks for the job to find out. `raced`: the job had
+    finished before the cancel arrived and the provider deleted it instead.
+    """
+
+    job: Job | None
+    deleted: bool
+    raced: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,10 +151,16 @@ class Provider(ABC):
     @abstractmethod
     def get(self, job_id: str) -> Job: ...
 
-    def cancel(self, job_id: str) -> None:
+    def cancel(self, job_id: str) -> Removal:
+        """Stop an unfinished job at the provider."""
         raise UsageError(f"The {self.name} API offers no way to cancel a job.")
 
-    def delete(self, job_id: str) -> None:
+    @classmethod
+    def offered(cls, model: ModelInfo) -> ModelInfo:
+        """The model as this API takes it: a stricter API narrows what the catalog lists."""
+        return model
+
+    def delete(self, job_id: str) -> Removal:
         """Delete a finished job's stored assets at the provider."""
         raise UsageError(f"The {self.name} API offers no way to delete a job.")
 

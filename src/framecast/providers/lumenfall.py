@@ -7,12 +7,14 @@ not confirmed by the docs, so it goes both as the body field `idempotency_key`
 and as an `Idempotency-Key` header. A create answers 202, or 200 when a key
 replays an existing job. The finished video is at `output.url`, a signed
 media link that needs no key; cost is in `metadata`. `?dryRun=true` prices a
-request without running it.
+request without running it. `DELETE /videos/{id}` cancels an unfinished job and
+deletes a finished one; `POST /videos/{id}/remix` remixes, as OpenAI's does.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -21,10 +23,12 @@ from framecast.errors import ProviderUnavailable, RequestRejected, UsageError
 from framecast.http import Answer
 from framecast.providers.base import (
     Asset,
+    Balance,
     Capabilities,
     CostLine,
     Listing,
     ProviderEstimate,
+    Removal,
     Variant,
 )
 from framecast.providers.openai import (
@@ -82,6 +86,9 @@ class LumenfallProvider(OpenAIProvider):
         output="url",
         variants=("video",),
         data_uri_limit=20 * 1024 * 1024,
+        converts=True,  # seed 000: seconds, size, aspect_ratio and resolution are "Converted"
+        remix=True,
+        delete=True,
     )
 
     def _post(self, request: JobRequest, params: dict[str, str] | None = None) -> Answer:
@@ -151,6 +158,41 @@ class LumenfallProvider(OpenAIProvider):
                 continue
             return True
         return False
+
+    def balance(self) -> Balance | None:
+        """GET /v1/balance (native prefix): `{object, billing_type, available: {amount,
+        currency}}`, the amount in dollars, null for a postpaid account. None where the
+        server has no such endpoint. Every value is checked before it is believed."""
+        import time
+
+        native = re.sub(r"/openai/v1$", "/v1", self.base_url)
+        try:
+            payload = self.http.request("GET", f"{native}/balance").data
+        except RequestRejected as error:
+            if error.status in (404, 405):
+                return None
+            raise
+        available = payload.get("available") if isinstance(payload, dict) else None
+        if not isinstance(payload, dict) or not isinstance(available, dict | None):
+            raise ProviderUnavailable(f"{self.name} answered with something that is not a balance.")
+        raw_amount = mapping(available).get("amount")
+        raw_currency = mapping(available).get("currency")
+        amount = number(raw_amount)
+        currency = "USD" if raw_currency is None else text(raw_currency)  # "in dollars"
+        if (raw_amount is not None and amount is None) or abs(amount or 0.0) > 1e12:
+            raise ProviderUnavailable(f"{self.name} answered its balance with an unusable amount.")
+        if currency is None or not re.fullmatch(r"[A-Za-z]{3,5}", currency):
+            raise ProviderUnavailable(f"{self.name} answered its balance in no known currency.")
+        billing = text(payload.get("billing_type"))
+        if billing is not None and not re.fullmatch(r"[A-Za-z][A-Za-z0-9_ -]{0,31}", billing):
+            billing = None  # not a word framecast can show as it is
+        return Balance(amount, currency.upper(), billing and billing.lower(), time.time())
+
+    def cancel(self, job_id: str) -> Removal:
+        """DELETE cancels an in-flight job (Lumenfall's agent skill) and deletes a finished
+        one: a deleted answer means the job finished before the cancel arrived."""
+        answer = super().cancel(job_id)
+        return replace(answer, raced=answer.deleted)
 
     def replay(self, request: JobRequest) -> list[Job]:
         if request.idempotency_key is None:

@@ -28,8 +28,18 @@ from framecast.untrusted import is_job_id
 
 RESOLUTION_TOKENS = ("480p", "580p", "720p", "1080p", "1792x1024", "2k", "4k")
 ORIENTED_FAMILIES = ("sora", "wan")  # these take orientation instead of aspect_ratio
+SORA_SECONDS = (4, 8, 12)  # seed 003: "Sora-specific duration selector"
 TASK_EXTEND_PREFIX = "midjourney"  # runs that POST /generate-video/extend continues
-# The extend model for a run of each model (seed 003 and NanoGPT's extend page).
+TASK_EXTEND_INDEXES = range(4)  # "index (0-3)": one of the four videos a Midjourney run makes
+# The models that extend a source video with a prompt (seed 003, NanoGPT's extend page).
+EXTEND_MODEL_IDS = (
+    "veo3-1-extend",
+    "veo3-1-fast-extend",
+    "wan-wavespeed-25-extend",
+    "wan-wavespeed-22-spicy-extend",
+    "bytedance-seedance-v1.5-pro-extend",
+)
+# The extend model for a run of each model, when --model names the run's own model.
 EXTEND_MODELS = {
     "veo-3.1": "veo3-1-extend",
     "veo3-1-video": "veo3-1-extend",
@@ -37,6 +47,21 @@ EXTEND_MODELS = {
     "veo3-1-fast-video": "veo3-1-fast-extend",
     "wan-wavespeed-25": "wan-wavespeed-25-extend",
 }
+
+
+def _extend_model(model: str | None) -> str:
+    """The extend model for --model: one itself, or the one for the run's own model."""
+    name = model or ""
+    if name in EXTEND_MODEL_IDS or name.endswith("-extend"):
+        return name
+    if name in EXTEND_MODELS:
+        return EXTEND_MODELS[name]
+    raise UsageError(
+        f"{name or 'This model'} is not an extend model: nanogpt extends a video with a "
+        f"prompt through one of {', '.join(EXTEND_MODEL_IDS)}.",
+        hint="Name one with --model, e.g. --model veo3-1-extend; a Midjourney run continues "
+        "without a PROMPT (--index 0-3).",
+    )
 
 
 def resolution_token(tier: str) -> str:
@@ -109,7 +134,19 @@ class NanoGptProvider(Provider):
         variants=("video",),
         data_uri_limit=4 * 1000 * 1000,  # the guide's limit for API uploads
         labels=False,  # seed 003 documents neither metadata nor an end-user field
+        extend_by_index=True,  # POST /generate-video/extend {runId, index} (seed 003)
     )
+
+    @classmethod
+    def offered(cls, model: ModelInfo) -> ModelInfo:
+        """Sora through NanoGPT takes `seconds` of "4", "8" or "12" (seed 003)."""
+        if not model.id.startswith("sora-"):
+            return model
+        durations = tuple(d for d in model.durations if d in SORA_SECONDS)
+        if not durations:
+            return model
+        default = model.default_seconds if model.default_seconds in durations else durations[0]
+        return replace(model, durations=durations, default_seconds=default)
 
     def auth_headers(self, api_key: str) -> dict[str, str]:
         return {"x-api-key": api_key}
@@ -119,32 +156,53 @@ class NanoGptProvider(Provider):
         return [self._accepted(mapping(answer.data), request)]
 
     def extend(self, job_id: str, request: JobRequest) -> list[Job]:
-        """Continue a finished run, in whichever of NanoGPT's two flows its model takes.
+        """Continue a finished run, in one of NanoGPT's two extend flows (seed 003).
 
-        Midjourney runs continue through POST /generate-video/extend {runId, index}
-        (`--param index=N`, 0-3), which NanoGPT documents for them only. Any other run
-        is extended by an extend model (seed 003: `veo3-1-extend`, ...) through
-        POST /generate-video, with the finished run's video as `videoUrl`.
+        Without a prompt: POST /generate-video/extend {runId, index}, which continues
+        video `request.extend_index` (0-3) of a Midjourney run as it is; NanoGPT offers
+        this flow for Midjourney runs only. With a prompt: POST /generate-video with an
+        extend model (`veo3-1-extend`, ...), the prompt, and the finished run's video
+        as `videoUrl`, as NanoGPT's own status answer gives it.
         """
-        source = self.get(job_id)
-        model = source.model or request.model or ""
-        if model.startswith(TASK_EXTEND_PREFIX):
-            body = {"runId": job_id, "index": request.params.get("index", 0)}
-            answer = self.http.request("POST", "generate-video/extend", json=body)
-            return [self._accepted(mapping(answer.data), request)]
-        chosen = request.model if request.model and request.model.endswith("-extend") else None
-        extender = chosen or EXTEND_MODELS.get(model)
-        if extender is None:
+        if not request.prompt.strip():
+            return self._continue(job_id, request)
+        if request.extend_index is not None:
+            raise UsageError("--index means nothing with a prompt; drop one of them.")
+        if request.video is not None:
             raise UsageError(
-                f"nanogpt extends {model or 'this'} run only with an extend model.",
-                hint="Name one with --model, e.g. --model wan-wavespeed-25-extend.",
+                "--extend sends the run's own video as the source; --video would be dropped."
             )
+        extender = _extend_model(request.model)
+        source = self._finished(job_id)
+        extended = replace(request, model=extender, video=source.output_url)
+        answer = self.http.request("POST", "generate-video", json=request_body(extended))
+        return [self._accepted(mapping(answer.data), extended)]
+
+    def _continue(self, job_id: str, request: JobRequest) -> list[Job]:
+        """The task-based extend: one of a Midjourney run's videos, continued as it is."""
+        index = 0 if request.extend_index is None else request.extend_index
+        if index not in TASK_EXTEND_INDEXES:
+            raise UsageError(f"--index {index}: a Midjourney run has four videos, 0 to 3.")
+        if "index" in request.params:
+            raise UsageError("Give the video to continue as --index 0-3, not as -P index.")
+        source = self._finished(job_id)
+        if not (source.model or "").startswith(TASK_EXTEND_PREFIX):
+            raise UsageError(
+                f"Without a prompt, nanogpt continues Midjourney runs only; {job_id} is a "
+                f"{source.model or 'different'} run.",
+                hint=f'Describe what happens next: framecast generate "PROMPT" --extend {job_id} '
+                f"--model EXTEND_MODEL (one of {', '.join(EXTEND_MODEL_IDS)}).",
+            )
+        body = request.params | {"runId": job_id, "index": index}
+        answer = self.http.request("POST", "generate-video/extend", json=body)
+        return [self._accepted(mapping(answer.data), replace(request, model=source.model))]
+
+    def _finished(self, job_id: str) -> Job:
+        """The run to extend, as NanoGPT reports it now: finished, with its video's URL."""
+        source = self.get(job_id)
         if source.status is not JobStatus.COMPLETED or not source.output_url:
             raise UsageError(f"{job_id} has not finished, so it has no video to extend yet.")
-        body = {"model": extender, "prompt": request.prompt, "videoUrl": source.output_url}
-        answer = self.http.request("POST", "generate-video", json=body)
-        extended = replace(request, model=extender, seconds=None)
-        return [self._accepted(mapping(answer.data), extended)]
+        return source
 
     def _accepted(self, payload: dict[str, Any], request: JobRequest | None) -> Job:
         job_id, _ = answered_id(self.name, {"id": payload.get("runId", payload.get("id"))}, None)
@@ -275,11 +333,7 @@ class NanoGptProvider(Provider):
             params = mapping(item.get("supported_parameters"))
             pricing = mapping(item.get("pricing"))
             per_second = number(pricing.get("per_second"))
-            modes = tuple(
-                m
-                for m, key in (("t2v", "text_to_video"), ("i2v", "image_to_video"))
-                if caps.get(key)
-            )
+            modes = listed_modes(item)
             durations = tuple(int(d) for d in params.get("durations", []) if number(d) is not None)
             prices: tuple[Price, ...] = ()
             if per_second is not None:
@@ -296,10 +350,36 @@ class NanoGptProvider(Provider):
                     sizes=(),
                     default_size=None,
                     prices=prices,
+                    audio="optional" if caps.get("audio_generation") is True else None,
                     source=self.name,
                 )
             )
         return models
+
+
+# What /v1/video-models says a model does, in framecast's mode words. The docs name the
+# capabilities text_to_video and image_to_video and the input modalities; the other
+# flags are read as NanoGPT words its `mode` field (reference-to-video, video-edit) and
+# its "video extension support". A model that takes a video input takes --video.
+_MODE_FLAGS = (
+    ("t2v", ("text_to_video",)),
+    ("i2v", ("image_to_video",)),
+    ("r2v", ("reference_to_video",)),
+    ("v2v", ("video_to_video", "video_edit", "video_editing")),
+    ("extend", ("video_extension", "video_extend")),
+)
+_MODE_INPUTS = {"image": "i2v", "video": "v2v"}
+
+
+def listed_modes(item: dict[str, Any]) -> tuple[str, ...]:
+    """Every mode a /v1/video-models entry reports, from its capabilities and inputs."""
+    caps = mapping(item.get("capabilities"))
+    flags = {key.replace("-", "_").lower() for key, on in caps.items() if on is True}
+    inputs = mapping(item.get("architecture")).get("input_modalities")
+    kinds = {str(kind).lower() for kind in inputs} if isinstance(inputs, list) else set()
+    found = {mode for mode, keys in _MODE_FLAGS if flags & set(keys)}
+    found |= {mode for kind, mode in _MODE_INPUTS.items() if kind in kinds}
+    return tuple(mode for mode, _ in _MODE_FLAGS if mode in found)
 
 
 def _timestamp(value: Any) -> float | None:

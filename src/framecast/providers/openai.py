@@ -12,6 +12,7 @@ import base64
 import json
 import math
 import mimetypes
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
@@ -20,10 +21,13 @@ from framecast.catalog import ModelInfo
 from framecast.domain import Job, JobError, JobRequest, JobStatus, normalise_status
 from framecast.errors import ProviderUnavailable, UsageError
 from framecast.http import Answer
-from framecast.providers.base import Asset, Capabilities, Listing, Provider, Variant
+from framecast.providers.base import Asset, Capabilities, Listing, Provider, Removal, Variant
 from framecast.untrusted import is_job_id, path_part, shown_id
 
 URL_PREFIXES = ("https://", "http://", "data:")
+# What the official API takes (VideoSeconds and VideoSize in its spec).
+API_SECONDS = (4, 8, 12)
+API_SIZES = ("720x1280", "1280x720", "1024x1792", "1792x1024")
 
 
 class _ForceMultipart(dict[str, Any]):
@@ -168,6 +172,17 @@ def video_job(
     )
 
 
+def removal(provider: str, data: Any, job_id: str) -> Removal:
+    """A DELETE's answer in either shape servers give: a deleted object (the spec's), or the
+    job's video object (a gateway that cancelled it); anything else says nothing."""
+    answer = mapping(data)
+    if answer.get("object") == "video.deleted" or "deleted" in answer:
+        return Removal(None, deleted=answer.get("deleted") is True)
+    if answer.get("object") == "video" or "status" in answer:
+        return Removal(video_job(provider, answer, None, known_id=job_id), deleted=False)
+    return Removal(None, deleted=False)
+
+
 def _job_error(error: dict[str, Any]) -> JobError:
     code = error.get("code")
     return JobError(
@@ -193,7 +208,28 @@ class OpenAIProvider(Provider):
         output="content",
         variants=("video", "thumbnail", "spritesheet"),
         data_uri_limit=20 * 1024 * 1024,  # input_reference.image_url maxLength in the spec
+        remix=True,
+        delete=True,
     )
+
+    @classmethod
+    def offered(cls, model: ModelInfo) -> ModelInfo:
+        """Sora as the OpenAI Videos API takes it (apis.md 3.2): 4, 8 or 12 seconds and its four
+        sizes only. The catalog's other lengths and Lumenfall's 1K sizes would be refused."""
+        if cls.capabilities.converts or not model.id.startswith("sora-"):
+            return model  # a gateway that converts values (Lumenfall) takes the catalog's
+        durations = tuple(d for d in model.durations if d in API_SECONDS)
+        options = tuple(o for o in model.sizes if o.size in API_SIZES)
+        if not durations or not options:
+            return model
+        default = model.default_size if model.option(model.default_size or "") in options else None
+        return replace(
+            model,
+            durations=durations,
+            default_seconds=model.default_seconds if model.default_seconds in durations else None,
+            sizes=options,
+            default_size=default or options[0].size,
+        )
 
     def submit(self, request: JobRequest) -> list[Job]:
         # Without an exact size (a model framecast does not know), a ratio goes as `size`,
@@ -234,8 +270,17 @@ class OpenAIProvider(Provider):
     def get(self, job_id: str) -> Job:
         return self._job(self.http.request("GET", f"videos/{path_part(job_id)}"), job_id)
 
-    def cancel(self, job_id: str) -> None:
-        self.http.request("DELETE", f"videos/{path_part(job_id)}", expect_json=False)
+    def cancel(self, job_id: str) -> Removal:
+        """DELETE /videos/{id}: the spec's way to stop a job is to delete it; a gateway that
+        keeps a cancelled job answers with its video object instead."""
+        return self._remove(job_id)
+
+    def delete(self, job_id: str) -> Removal:
+        return self._remove(job_id)
+
+    def _remove(self, job_id: str) -> Removal:
+        answer = self.http.request("DELETE", f"videos/{path_part(job_id)}", expect_json=False)
+        return removal(self.name, answer.data, job_id)
 
     def extend(self, job_id: str, request: JobRequest) -> list[Job]:
         """POST /videos/extensions: a new `request.seconds` segment (default 4) after the clip."""
