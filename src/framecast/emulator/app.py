@@ -112,6 +112,7 @@ class EmulatorApp:
         ]
 
     def close(self) -> None:
+        self.videos.webhooks.close()
         self.store.close()
 
     def inject(self, spec: str, seed: int = 0) -> None:

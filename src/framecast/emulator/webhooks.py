@@ -14,6 +14,7 @@ import base64
 import hashlib
 import hmac
 import json
+import sqlite3
 import threading
 import time
 import urllib.error
@@ -61,15 +62,40 @@ class WebhookSender:
         self.timeout = timeout
         self.attempts: list[tuple[str, int | None]] = []  # (url, HTTP status or None)
         self._lock = threading.Lock()
+        self._timers: set[threading.Timer] = set()
+        self._closed = False
 
     def schedule(self, url: str, delay: float, event: Callable[[], dict[str, Any] | None]) -> None:
         """Deliver `event()` after `delay` seconds; an event of None is not sent."""
-        timer = threading.Timer(max(0.0, delay), self._deliver, args=(url, event, 0))
+        self._start(max(0.0, delay), url, event, 0)
+
+    def _start(
+        self, delay: float, url: str, event: Callable[[], dict[str, Any] | None], attempt: int
+    ) -> None:
+        timer = threading.Timer(delay, self._deliver, args=(url, event, attempt))
         timer.daemon = True
+        with self._lock:
+            if self._closed:
+                return
+            self._timers = {t for t in self._timers if t.is_alive()} | {timer}
         timer.start()
 
+    def close(self) -> None:
+        """No delivery after this: the store the events are read from is about to close."""
+        with self._lock:
+            self._closed = True
+            timers, self._timers = self._timers, set()
+        for timer in timers:
+            timer.cancel()
+
     def _deliver(self, url: str, event: Callable[[], dict[str, Any] | None], attempt: int) -> None:
-        payload = event()
+        with self._lock:
+            if self._closed:
+                return
+        try:
+            payload = event()
+        except sqlite3.ProgrammingError:
+            return  # the emulator closed while this delivery was starting
         if payload is None:
             return
         body = json.dumps(payload, separators=(",", ":")).encode()
@@ -97,8 +123,4 @@ class WebhookSender:
         with self._lock:
             self.attempts.append((url, status))
         if (status is None or not 200 <= status < 300) and attempt < len(self.retry_delays):
-            timer = threading.Timer(
-                self.retry_delays[attempt], self._deliver, args=(url, event, attempt + 1)
-            )
-            timer.daemon = True
-            timer.start()
+            self._start(self.retry_delays[attempt], url, event, attempt + 1)
