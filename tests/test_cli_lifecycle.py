@@ -199,6 +199,11 @@ def test_delete_removes_a_finished_job_and_keeps_the_local_file(
     assert gone.exit_code == 0, gone.output
     assert documents(gone.stdout)[0]["result"] == "already_deleted"
     assert clip.read_bytes() == before
+    # status shows the journal's last view of it rather than the provider's 404.
+    status = invoke("status", "@last", "--json")
+    assert status.exit_code == 0, status.output
+    assert json.loads(status.stdout)["id"] == doc["id"]
+    assert "Deleted at the provider at " in status.stderr
 
 
 def test_delete_without_yes_off_a_terminal_refuses_and_sends_nothing(

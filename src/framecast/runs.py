@@ -343,7 +343,7 @@ def refresh(
     later failures go to `on_error` and the first is raised at the end."""
     import time
 
-    from framecast.report import expiry_warning
+    from framecast.report import expiry_warning, iso
     from framecast.targets import close_all, resolve_targets
     from framecast.ui import Display
 
@@ -353,6 +353,12 @@ def refresh(
         run = JobRun(journal, Display())  # status asks once and prints the answer itself
         try:
             for target in targets:
+                deleted = None if target.entry is None else target.entry.deleted_at
+                if deleted is not None:
+                    # The provider no longer has it: the journal's last view is all there is.
+                    when = iso(deleted) or "earlier"
+                    yield target.job, target.entry, f"Deleted at the provider at {when}."
+                    continue
                 try:
                     job = run.refresh(target.provider, target.job.id)
                 except FramecastError as error:
