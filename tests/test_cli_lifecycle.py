@@ -539,3 +539,41 @@ def test_job_ids_complete_for_each_command(isolated: Path) -> None:
     assert complete("framecast cancel ") == ["@last", job_id]
     assert complete("framecast delete --yes v") == [job_id]
     assert complete("framecast remix ") == ["@last", job_id]
+
+
+def test_cancel_on_interrupt_says_when_the_job_finished_first_and_was_deleted(
+    isolated: Path,
+) -> None:
+    """Lumenfall's DELETE deletes a job that has just finished: a Ctrl-C with
+    --cancel-on-interrupt at that moment must say so, not claim a cancel."""
+    from framecast.domain import JobRequest, JobStatus
+    from framecast.errors import Resume
+    from framecast.jobrun import JobRun
+    from framecast.journal import Journal
+    from framecast.providers.lumenfall import LumenfallProvider
+    from framecast.ui import Display
+
+    served = serve(EmulatorConfig(job_seconds=0.1))
+    try:
+        with (
+            Journal.open_default() as journal,
+            LumenfallProvider(base_url=served.origin + "/openai/v1", api_key="lmnfl_t") as api,
+        ):
+            (job,) = api.submit(JobRequest(BOAT, model="sora-2"))
+            journal.record_submission(job, JobRequest(BOAT, model="sora-2"), api.base_url)
+            while api.get(job.id).status is not JobStatus.COMPLETED:
+                time.sleep(0.05)
+            run = JobRun(journal, Display(), cancel_on_interrupt=True)
+            # The run last saw it running; it finished since.
+            error = run._interrupted(
+                [job], KeyboardInterrupt(), "Interrupted.", Resume((job.id,)), {job.id: api}
+            )
+            entry = journal.find(job.id)
+    finally:
+        served.server.stop()
+
+    assert "the provider deleted it instead" in error.message
+    assert "Cancelled at the provider" not in error.message
+    assert error.resume is None  # nothing left to wait for
+    assert entry is not None and entry.deleted_at is not None
+    assert entry.state != "cancelled"

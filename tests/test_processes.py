@@ -182,8 +182,13 @@ def test_sigterm_during_wait_names_the_job(served_env: Served, isolated: Path) -
     child.send_signal(signal.SIGTERM)
     _, detached = child.communicate(timeout=30)
     assert child.returncode == 143, detached
+    polled = len(served_env.seen("GET", job_id))
     waiter = spawn([*FRAMECAST, "wait", job_id, "--download"], env=os.environ.copy())
-    time.sleep(1.0)  # well into polling a 60-second job
+    # Into polling the 60-second job (its signal handlers are in place by then), however
+    # slowly the machine starts Python.
+    deadline = time.monotonic() + 30
+    while len(served_env.seen("GET", job_id)) == polled and time.monotonic() < deadline:
+        time.sleep(0.02)
 
     waiter.send_signal(signal.SIGTERM)
     stdout, stderr = waiter.communicate(timeout=30)

@@ -472,6 +472,7 @@ class JobRun:
     ) -> Interrupted:
         signal = "SIGTERM" if isinstance(stop, Terminated) else "SIGINT"
         cancelled: list[str] = []
+        raced: list[str] = []
         if self.cancel_on_interrupt and providers:
             for job in jobs:
                 provider = providers.get(job.id)
@@ -479,8 +480,16 @@ class JobRun:
                     continue
                 try:
                     with provider.http.hurried():
-                        provider.cancel(job.id)
+                        removal = provider.cancel(job.id)
                 except (FramecastError, OSError, KeyboardInterrupt):
+                    continue
+                if removal.raced:
+                    # It finished first, and the provider deleted it instead (Lumenfall's
+                    # DELETE): say so, and keep what the journal knows of it.
+                    raced.append(job.id)
+                    self._quietly(
+                        functools.partial(self.journal.mark_deleted, job, provider.base_url)
+                    )
                     continue
                 cancelled.append(job.id)
                 self._quietly(
@@ -490,13 +499,19 @@ class JobRun:
                         provider.base_url,
                     )
                 )
-        running = [j.id for j in jobs if j.id not in cancelled and not j.finished]
+        done = {*cancelled, *raced}
+        running = [j.id for j in jobs if j.id not in done and not j.finished]
         if cancelled:
             message += f" Cancelled at the provider: {', '.join(cancelled)}."
+        if raced:
+            message += (
+                f" Finished before the cancel arrived, so the provider deleted it instead: "
+                f"{', '.join(raced)}."
+            )
         if running:
             message += " The job(s) keep running at the provider."
         error = Interrupted(message, signal=signal)
-        left = tuple(i for i in resume.job_ids if i not in cancelled)
+        left = tuple(i for i in resume.job_ids if i not in done)
         error.resume = replace(resume, job_ids=left) if left or resume.verb == "sync" else None
         return error
 
