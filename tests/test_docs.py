@@ -50,6 +50,11 @@ def test_every_command_is_documented() -> None:
         "estimate",
         "models",
         "sync",
+        "cancel",
+        "delete",
+        "remix",
+        "spend",
+        "balance",
         "emulator",
     ]
     for name in names:
@@ -57,6 +62,23 @@ def test_every_command_is_documented() -> None:
         result = invoke(name, "--help")
         assert result.exit_code == 0
         assert result.stdout.startswith(f"Usage: framecast {name}")
+
+
+def test_every_command_group_is_documented() -> None:
+    groups: dict[str, list[str]] = {}
+    for info in app.registered_groups:
+        assert info.name is not None and info.typer_instance is not None
+        registered = info.typer_instance.registered_commands
+        groups[info.name] = [c.name or c.callback.__name__ for c in registered]  # type: ignore[union-attr]
+    assert list(groups) == ["profile", "config", "webhook"]
+    headings = re.findall(r"^### `framecast (\w+) (.+?)`$", README, flags=re.M)
+    for group, commands in groups.items():
+        heading = " ".join(rest for name, rest in headings if name == group)
+        for command in commands:
+            assert re.search(rf"\b{command}\b", heading), f"framecast {group} {command}"
+            result = invoke(group, command, "--help")
+            assert result.exit_code == 0
+            assert result.stdout.startswith(f"Usage: framecast {group} {command}")
 
 
 def test_readme_exit_code_table_matches_the_code() -> None:
