@@ -305,3 +305,26 @@ def test_emit_limits_the_json_document_to_the_fields(capsys: pytest.CaptureFixtu
     assert cost == "0.4"
     assert model.startswith("sora") and no_terminal_controls(model)
     assert out.err == ""
+
+
+def test_the_spent_footer_never_adds_currencies_together(isolated: Path) -> None:
+    from framecast.domain import Job, JobRequest, JobStatus
+    from framecast.journal import Journal
+
+    paid = [("vid_a", 0.4, "USD", None), ("vid_b", 1.5, "USD", "XNO"), ("vid_c", 0.3, "USD", "USD")]
+    with Journal.open_default() as journal:
+        for job_id, cost, currency, source in paid:
+            job = Job(
+                id=job_id,
+                provider="nanogpt",
+                status=JobStatus.COMPLETED,
+                cost=cost,
+                currency=currency,
+                payment_source=source,
+            )
+            journal.record_submission(job, JobRequest("p"), "http://127.0.0.1:9/api")
+
+    result = invoke("status", env={**TERMINAL, "COLUMNS": "120"})
+
+    assert result.exit_code == 0, result.output
+    assert terminal_lines(result.stdout)[-1] == "Spent $0.70 + 1.50 XNO on 3 job(s) shown."

@@ -228,8 +228,19 @@ def _shown(name: str, document: dict[str, Any], phrase: str, *, short: bool = Fa
 
 
 def _spent(entries: Sequence[Entry]) -> str | None:
-    """The table's footer: what the jobs shown have cost, where providers said."""
-    costs = [e.job.cost for e in entries if e.job.cost is not None]
-    if not costs:
+    """The table's footer: what the jobs shown have cost, where providers said, per currency
+    (USD and XNO are never added together)."""
+    from framecast.spending import charged_in
+
+    totals: dict[str, float] = {}
+    counted = 0
+    for entry in entries:
+        currency = charged_in(entry)
+        if entry.job.cost is None or currency is None:
+            continue
+        totals[currency] = totals.get(currency, 0.0) + entry.job.cost
+        counted += 1
+    if not totals:
         return None
-    return f"Spent {money(sum(costs), 'USD')} on {len(costs)} job(s) shown."
+    amounts = " + ".join(str(money(total, currency)) for currency, total in sorted(totals.items()))
+    return f"Spent {amounts} on {counted} job(s) shown."
