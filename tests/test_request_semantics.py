@@ -87,17 +87,29 @@ def test_what_lumenfall_resolves_is_reported_from_its_dry_run(lumenfall: Served)
     assert "which costs more" in result.stderr
 
 
-def test_lumenfall_generate_says_what_the_gateway_will_convert(lumenfall: Served) -> None:
+def test_lumenfall_generate_warns_of_a_conversion_that_costs_more(lumenfall: Served) -> None:
     result = invoke(
-        "generate", BOAT, "--provider", "lumenfall", "-m", "veo-3.1", "-s", "5", "--no-wait"
+        "generate",
+        BOAT,
+        "--provider",
+        "lumenfall",
+        "-m",
+        "veo-3.1",
+        "-s",
+        "5",
+        "--no-wait",
+        "-q",
+        "--json",
     )
 
     assert result.exit_code == 0, result.output
     assert creates(lumenfall)[0]["seconds"] == 5
-    assert (
-        "Note: --seconds 5 is sent as asked; lumenfall converts it to what veo-3.1 makes "
-        "(probably 6, which costs more)." in result.stderr
+    said = (
+        "--seconds 5 is sent as asked; lumenfall converts it to what veo-3.1 makes "
+        "(probably 6, costing about 0.40 USD more)."
     )
+    assert f"Warning: {said}" in result.stderr  # even with --quiet
+    assert json.loads(result.stdout)["adjustments"] == [said]
 
 
 def test_a_tie_goes_to_the_cheaper_length(strict_openai: Served) -> None:
@@ -247,3 +259,49 @@ def test_strict_without_a_provider_lists_a_run_of_lengths_as_a_range() -> None:
         result.stderr
     )
     assert "hint: sora-2 offers --seconds 4 to 20." in result.stderr
+
+
+@pytest.fixture
+def nanogpt(monkeypatch: pytest.MonkeyPatch) -> Iterator[Served]:
+    served = serve(EmulatorConfig(job_seconds=0.3))
+    monkeypatch.setenv("NANOGPT_API_KEY", "nano-test")
+    monkeypatch.setenv("NANOGPT_BASE_URL", served.origin + "/api")
+    monkeypatch.setenv("FRAMECAST_PROVIDER", "nanogpt")
+    yield served
+    served.server.stop()
+
+
+def test_lengths_are_adjusted_for_a_listed_model_that_lists_no_sizes(nanogpt: Served) -> None:
+    listed = invoke("models", "--json")
+    model = next(
+        json.loads(line)
+        for line in listed.stdout.splitlines()
+        if json.loads(line)["id"] == "veo3-1-video"
+    )
+    assert model["durations"] == [4, 6, 8] and model["sizes"] == []
+
+    estimate = invoke("estimate", BOAT, "-m", "veo3-1-video", "-s", "5")
+    refused = invoke("generate", BOAT, "-m", "veo3-1-video", "-s", "7", "--strict")
+    sent = invoke("generate", BOAT, "-m", "veo3-1-video", "-s", "3", "--no-wait", "-q")
+
+    assert listed.exit_code == 0, listed.output
+    assert estimate.exit_code == 0, estimate.output
+    assert "Note: seconds 5 -> 4 (nearest veo3-1-video offers)" in estimate.stderr
+    assert refused.exit_code == 2, refused.output
+    assert "hint: veo3-1-video offers --seconds 4, 6, 8." in refused.stderr
+    assert sent.exit_code == 0, sent.output
+    assert "Warning: seconds 3 -> 4 (nearest veo3-1-video offers; costs" in sent.stderr
+    (create,) = nanogpt.seen("POST", "/api/generate-video")
+    assert create.fields()["duration"] == "4"
+
+
+def test_a_dry_run_shows_the_size_the_tier_asked_for_not_the_default(lumenfall: Served) -> None:
+    result = invoke(
+        "estimate", BOAT, "--provider", "lumenfall", "-m", "veo-3.1", "-s", "8",
+        "--resolution", "4K", "--json",
+    )  # fmt: skip
+
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert (doc["size"], doc["requested"]["resolution"]) == ("3840x2160", "4K")
+    assert creates(lumenfall)[0]["resolution"] == "4K"

@@ -512,3 +512,14 @@ def test_processes_submitting_at_once_cannot_all_pass_the_cap(lumenfall: Served)
     assert codes == [0, 8, 8, 8], outcomes
     assert lumenfall.app.jobs_created() == 1
     assert len(creates(lumenfall)) == 1
+
+
+@pytest.mark.parametrize(
+    "window", [("--until", "9999-12-31"), ("--since", "0001-01-01"), ("--since", "99999999d")]
+)
+def test_days_beyond_what_the_clock_can_name_are_usage_errors(window: tuple[str, str]) -> None:
+    result = invoke("spend", *window)
+
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""
+    assert f"framecast: error: {window[0]} '{window[1]}' is not a day." in result.stderr

@@ -145,7 +145,8 @@ def prepare(
         dearer, conversions = _shaped(asked, info, "dearer")
         if strict and info is not None:
             refuse_adjustments(info, conversions, provider.name)
-        return Prepared(asked, info, (), dearer, conversions, asked)
+        expected = tuple(_costed(c, info, dearer) for c in conversions)
+        return Prepared(asked, info, (), dearer, expected, asked)
     effective, adjustments = _shaped(asked, info, "cheaper")
     if strict and info is not None:
         refuse_adjustments(info, adjustments, provider.name)
@@ -273,7 +274,11 @@ def estimate(
     if provider.capabilities.dry_run:
         try:
             return pricing.from_dry_run(
-                provider.estimate(request), request, provider.name, prepared.model
+                provider.estimate(request),
+                request,
+                provider.name,
+                prepared.model,
+                expected_size=prepared.priced.size,
             )
         except ProviderUnavailable as error:
             on_fallback(error)

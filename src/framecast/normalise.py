@@ -180,7 +180,7 @@ def normalise(
                 f"--size {size} and --aspect-ratio {aspect_ratio} disagree; give one of them."
             )
         size, aspect_ratio = None, size
-    if model is None or not model.sizes:
+    if model is None:
         return Shape(size, aspect_ratio, resolution, seconds)
 
     nearest = f"nearest {model.id} offers"
@@ -190,6 +190,9 @@ def normalise(
         used_seconds = nearest_duration(model.durations, seconds, prefer)
         raises = used_seconds > seconds
         adjustments.append(Adjustment("seconds", str(seconds), str(used_seconds), nearest, raises))
+    if not model.sizes:
+        # Lengths known, shapes not (a live listing): the shape passes through as asked.
+        return Shape(size, aspect_ratio, resolution, used_seconds, tuple(adjustments))
 
     ratio_asked = aspect_ratio is not None and aspect_ratio.lower() != "auto"
     tier_asked = resolution is not None and resolution.lower() != "auto"

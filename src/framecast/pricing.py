@@ -116,7 +116,11 @@ def from_table(request: JobRequest, model: ModelInfo | None, model_name: str | N
 
 
 def from_dry_run(
-    dry: ProviderEstimate, request: JobRequest, provider: str, model: ModelInfo | None
+    dry: ProviderEstimate,
+    request: JobRequest,
+    provider: str,
+    model: ModelInfo | None,
+    expected_size: str | None = None,
 ) -> Estimate:
     """The provider priced the request exactly as it would run it, passthrough fields included.
 
@@ -142,5 +146,7 @@ def from_dry_run(
         model=dry.model or request.model,
         routed_to=dry.routed_to,
         seconds=seconds,
-        size=request.size or (model.default_size if model else None),
+        # The dry run names no size: the one asked, else the one the ratio and tier asked for
+        # are expected to make, else the model's default.
+        size=request.size or expected_size or (model.default_size if model else None),
     )

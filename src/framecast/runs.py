@@ -19,6 +19,7 @@ from framecast.errors import FramecastError, UsageError
 from framecast.inputs import build_request
 from framecast.jobrun import Delivery, Events, JobRun, Tracked, job_failed
 from framecast.journal import Entry, Journal
+from framecast.normalise import Adjustment
 from framecast.pricing import Estimate
 from framecast.settings import (
     ProviderChoice,
@@ -46,7 +47,11 @@ class Plan:
 
     @property
     def adjustments(self) -> list[str]:
-        return [str(a) for a in self.prepared.adjustments]
+        """Every change to what was asked, in words: framecast's own, and what a provider
+        that converts values itself is expected to make of them."""
+        prepared = self.prepared
+        own = [str(a) for a in prepared.adjustments]
+        return own + [conversion_text(c, self.choice.name, prepared) for c in prepared.conversions]
 
 
 @dataclass(slots=True)
@@ -85,17 +90,26 @@ def _say_changes(prepared: jobs.Prepared, provider: str | None, note: Note) -> N
     (and so in price) as a warning, which --quiet does not silence."""
     for adjustment in prepared.adjustments:
         note(("Warning: " if adjustment.raises else "Note: ") + str(adjustment))
-    model = prepared.model.id if prepared.model else "the model"
     for conversion in prepared.conversions:
-        flag = "--" + conversion.field.replace("_", "-")
-        if conversion.used == "ignored":
-            note(f"Note: {flag} {conversion.requested} is sent, but {provider} lets --size win.")
-            continue
-        guess = f"probably {conversion.used}" + (", which costs more" if conversion.raises else "")
-        note(
-            f"Note: {flag} {conversion.requested} is sent as asked; {provider} converts it to "
-            f"what {model} makes ({guess})."
-        )
+        text = conversion_text(conversion, provider, prepared)
+        note(("Warning: " if conversion.raises else "Note: ") + text[:1].upper() + text[1:])
+
+
+def conversion_text(conversion: Adjustment, provider: str | None, prepared: jobs.Prepared) -> str:
+    """What a provider that converts values itself (Lumenfall) will probably make of one."""
+    flag = "--" + conversion.field.replace("_", "-")
+    if conversion.used == "ignored":
+        return f"{flag} {conversion.requested} is sent, but {provider} lets --size win."
+    model = prepared.model.id if prepared.model else "the model"
+    guess = f"probably {conversion.used}"
+    if conversion.raises and conversion.extra_cost is not None:
+        guess += f", costing about {conversion.extra_cost:.2f} {conversion.currency} more"
+    elif conversion.raises:
+        guess += ", which costs more"
+    return (
+        f"{flag} {conversion.requested} is sent as asked; {provider} converts it to what "
+        f"{model} makes ({guess})."
+    )
 
 
 def estimate(plan: Plan, note: Note) -> Estimate:

@@ -82,15 +82,22 @@ def parse_day(text: str, flag: str, today: date) -> date:
         return today
     if word == "yesterday":
         return today - timedelta(days=1)
+    found: date | None = None
     ago = _DAYS_AGO.fullmatch(word)
-    if ago:
-        return today - timedelta(days=int(ago[1]) - 1)
-    if _DATE.fullmatch(word):
-        try:
-            return date.fromisoformat(word)
-        except ValueError:
-            pass
-    raise UsageError(f"{flag} {text!r} is not a day.", hint=f"Use {DAY_FORMS}.")
+    try:
+        if ago:
+            found = today - timedelta(days=int(ago[1]) - 1)
+        elif _DATE.fullmatch(word):
+            found = date.fromisoformat(word)
+    except (ValueError, OverflowError):
+        found = None
+    # Days whose midnight is no moment this machine can name (year 1, year 9999) mean nothing.
+    if found is None or not _EARLIEST_DAY <= found <= _LATEST_DAY:
+        raise UsageError(f"{flag} {text!r} is not a day.", hint=f"Use {DAY_FORMS}.")
+    return found
+
+
+_EARLIEST_DAY, _LATEST_DAY = date(1970, 1, 2), date(9999, 12, 30)
 
 
 # -- what one entry counts for ---------------------------------------------------------
