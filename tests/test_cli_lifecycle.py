@@ -541,11 +541,14 @@ def test_job_ids_complete_for_each_command(isolated: Path) -> None:
     assert complete("framecast remix ") == ["@last", job_id]
 
 
-def test_cancel_on_interrupt_says_when_the_job_finished_first_and_was_deleted(
-    isolated: Path,
+@pytest.mark.parametrize("stale_look", [False, True])
+def test_cancel_on_interrupt_never_takes_a_finished_job_for_a_running_one(
+    isolated: Path, monkeypatch: pytest.MonkeyPatch, stale_look: bool
 ) -> None:
-    """Lumenfall's DELETE deletes a job that has just finished: a Ctrl-C with
-    --cancel-on-interrupt at that moment must say so, not claim a cancel."""
+    """The run last saw the job running, and it has finished since. Lumenfall's DELETE would
+    delete its paid video: the job is looked at afresh and left alone; and if it finishes
+    between that look and the DELETE (`stale_look`), the run says it was deleted instead of
+    claiming a cancel."""
     from framecast.domain import JobRequest, JobStatus
     from framecast.errors import Resume
     from framecast.jobrun import JobRun
@@ -563,17 +566,25 @@ def test_cancel_on_interrupt_says_when_the_job_finished_first_and_was_deleted(
             journal.record_submission(job, JobRequest(BOAT, model="sora-2"), api.base_url)
             while api.get(job.id).status is not JobStatus.COMPLETED:
                 time.sleep(0.05)
+            if stale_look:
+                monkeypatch.setattr(api, "get", lambda job_id: job)
             run = JobRun(journal, Display(), cancel_on_interrupt=True)
-            # The run last saw it running; it finished since.
             error = run._interrupted(
                 [job], KeyboardInterrupt(), "Interrupted.", Resume((job.id,)), {job.id: api}
             )
             entry = journal.find(job.id)
+        deletes = served.seen("DELETE")
     finally:
         served.server.stop()
 
-    assert "the provider deleted it instead" in error.message
     assert "Cancelled at the provider" not in error.message
-    assert error.resume is None  # nothing left to wait for
-    assert entry is not None and entry.deleted_at is not None
-    assert entry.state != "cancelled"
+    assert entry is not None and entry.state != "cancelled"
+    if stale_look:
+        assert "the provider deleted it instead" in error.message
+        assert error.resume is None  # nothing left to wait for
+        assert entry.deleted_at is not None
+    else:
+        assert deletes == []  # the finished video is left alone
+        assert "Finished before it could be cancelled, so left as it is" in error.message
+        assert error.resume is not None and error.resume.job_ids == (job.id,)
+        assert entry.state == "completed" and entry.deleted_at is None

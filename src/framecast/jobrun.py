@@ -473,6 +473,7 @@ class JobRun:
         signal = "SIGTERM" if isinstance(stop, Terminated) else "SIGINT"
         cancelled: list[str] = []
         raced: list[str] = []
+        finished: list[str] = []  # finished since the last poll: left alone
         if self.cancel_on_interrupt and providers:
             for job in jobs:
                 provider = providers.get(job.id)
@@ -480,6 +481,15 @@ class JobRun:
                     continue
                 try:
                     with provider.http.hurried():
+                        # The last poll may be stale: a job that finished since must not be
+                        # cancelled, since Lumenfall's DELETE would delete its paid video.
+                        fresh = provider.get(job.id)
+                        if fresh.finished:
+                            self._quietly(
+                                functools.partial(self.journal.update, fresh, provider.base_url)
+                            )
+                            finished.append(fresh.id)
+                            continue
                         removal = provider.cancel(job.id)
                 except (FramecastError, OSError, KeyboardInterrupt):
                     continue
@@ -500,9 +510,13 @@ class JobRun:
                     )
                 )
         done = {*cancelled, *raced}
-        running = [j.id for j in jobs if j.id not in done and not j.finished]
+        running = [j.id for j in jobs if j.id not in done | set(finished) and not j.finished]
         if cancelled:
             message += f" Cancelled at the provider: {', '.join(cancelled)}."
+        if finished:
+            message += (
+                f" Finished before it could be cancelled, so left as it is: {', '.join(finished)}."
+            )
         if raced:
             message += (
                 f" Finished before the cancel arrived, so the provider deleted it instead: "
