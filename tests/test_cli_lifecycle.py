@@ -109,6 +109,13 @@ def test_cancel_stops_a_running_job(backend: Backend, isolated: Path) -> None:
     listed = invoke("status", "--json")
     assert listed.exit_code == 0, listed.output
     assert documents(listed.stdout)[0]["status"] == "cancelled"
+    # Again, and the same job named twice: fine, once, whatever the provider kept of it.
+    again = invoke("cancel", "@last", job_id, "--json")
+    assert again.exit_code == 0, again.output
+    (repeat,) = documents(again.stdout)
+    assert (repeat["id"], repeat["result"]) == (job_id, "already_cancelled")
+    if backend.served is not None:
+        assert len(backend.deletes()) == 1
 
 
 def test_cancel_again_is_fine_and_a_finished_job_is_refused(isolated: Path) -> None:

@@ -79,7 +79,7 @@ def cancel(refs: Sequence[str], settings: Settings) -> list[Done]:
     with Journal.open_default() as journal:
         targets = resolve_targets(refs, journal, settings)
         try:
-            return [_attempt(t, functools.partial(_cancel, journal, t)) for t in targets]
+            return [_attempt(t, functools.partial(_cancel, journal, t)) for t in _once(targets)]
         finally:
             close_all(targets)
 
@@ -89,7 +89,8 @@ def delete(refs: Sequence[str], settings: Settings, confirm: Confirm) -> list[Do
     from framecast.targets import close_all, resolve_targets
 
     with Journal.open_default() as journal:
-        targets = resolve_targets(refs, journal, settings)
+        named = resolve_targets(refs, journal, settings)
+        targets = _once(named)
         try:
             # Every job is looked at first, so one question covers all that will go.
             checked = [_attempt(t, functools.partial(_deletable, journal, t)) for t in targets]
@@ -101,7 +102,19 @@ def delete(refs: Sequence[str], settings: Settings, confirm: Confirm) -> list[Do
                 for t, c in zip(targets, checked, strict=True)
             ]
         finally:
-            close_all(targets)
+            close_all(named)
+
+
+def _once(targets: Sequence[Tracked]) -> list[Tracked]:
+    """Each job once, however many times it was named (`@1 @1`, an id and its @N)."""
+    seen: set[tuple[str, str]] = set()
+    unique = []
+    for target in targets:
+        key = (target.provider.base_url, target.job.id)
+        if key not in seen:
+            seen.add(key)
+            unique.append(target)
+    return unique
 
 
 def _attempt(target: Tracked, step: Callable[[], _T]) -> _T | Done:
@@ -127,7 +140,16 @@ def _cancel(journal: Journal, target: Tracked) -> Done:
             f"{target.job.id} runs on until it ends.",
             hint="Nothing was sent.",
         )
-    job = _refreshed(journal, target)
+    entry = target.entry
+    try:
+        job = _refreshed(journal, target)
+    except RequestRejected as error:
+        # A job this journal cancelled or deleted, which the provider no longer has
+        # (the OpenAI API stops a job by deleting it): nothing is left to cancel.
+        gone = entry is not None and (entry.deleted_at is not None or entry.state == "cancelled")
+        if error.status != 404 or not gone:
+            raise
+        return Done(target.job, "already_cancelled", f"{target.job.id} was already cancelled.")
     if job.status is JobStatus.CANCELLED:
         return Done(job, "already_cancelled", f"{job.id} was already cancelled.")
     if job.finished:
