@@ -178,7 +178,7 @@ def test_currencies_are_never_added_together() -> None:
             JobStatus.COMPLETED,
             model="veo-3.1",
             cost=2.5,
-            currency="USD",
+            currency="XNO",  # a cost reported in XNO (NanoGPT's own costs are in USD)
             balance=40.0,
             payment_source="XNO",
         ),
@@ -419,12 +419,11 @@ def test_the_cap_counts_today_in_the_same_currency_only(lumenfall: Served) -> No
     journal_job(
         Job(
             "vid_xno",
-            "nanogpt",
+            "other",
             JobStatus.COMPLETED,
             model="veo-3.1",
             cost=5.0,
-            currency="USD",
-            payment_source="XNO",
+            currency="XNO",
         ),
         request,
         when=time.time(),
@@ -434,6 +433,33 @@ def test_the_cap_counts_today_in_the_same_currency_only(lumenfall: Served) -> No
 
     assert result.exit_code == 0, result.output
     assert len(creates(lumenfall)) == 1
+
+
+def test_a_nanogpt_job_paid_from_xno_counts_its_usd_cost_against_the_cap(
+    lumenfall: Served,
+) -> None:
+    """NanoGPT's `cost` is in USD whichever balance paid it (`paymentSource`)."""
+    journal_job(
+        Job(
+            "vid_xno",
+            "nanogpt",
+            JobStatus.COMPLETED,
+            model="veo-3.1",
+            cost=5.0,
+            currency="USD",
+            payment_source="XNO",
+        ),
+        JobRequest(prompt="x", model="veo-3.1", seconds=8),
+        when=time.time(),
+    )
+
+    result = invoke("generate", BOAT, "-m", "sora-2", "-s", "8", "--max-daily-cost", "5.5", "-q")
+    spent_now = spent("--since", "today")
+
+    assert result.exit_code == 8, result.output
+    assert "Today's spend, $5.00, plus this request's estimate, $0.80" in result.stderr
+    assert creates(lumenfall) == []
+    assert [(t["currency"], t["total"]) for t in spent_now["totals"]] == [("USD", 5.0)]
 
 
 def test_a_request_that_cannot_be_priced_needs_allow_unpriced(

@@ -311,7 +311,7 @@ def test_the_spent_footer_never_adds_currencies_together(isolated: Path) -> None
     from framecast.domain import Job, JobRequest, JobStatus
     from framecast.journal import Journal
 
-    paid = [("vid_a", 0.4, "USD", None), ("vid_b", 1.5, "USD", "XNO"), ("vid_c", 0.3, "USD", "USD")]
+    paid = [("vid_a", 0.4, "USD", None), ("vid_b", 1.5, "XNO", "XNO"), ("vid_c", 0.3, "USD", "XNO")]
     with Journal.open_default() as journal:
         for job_id, cost, currency, source in paid:
             job = Job(

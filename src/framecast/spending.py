@@ -14,8 +14,8 @@ which framecast journaled its submission, in the currency it was charged in:
 
 A submission without a job yet (being sent, or of unknown outcome) counts as an
 estimate for every video it asked for: it may exist and be billed. A cost is in the
-currency the provider said it charged (`payment_source`: NanoGPT's USD or XNO) where it
-said so, else in the job's `currency`; amounts in different currencies are never added.
+job's `currency` (NanoGPT's `paymentSource` names the balance that paid, not the
+currency of its USD `cost`); amounts in different currencies are never added.
 
 The daily cap (`max_daily_cost`) refuses a submission whose estimate would take the
 day's spend in the estimate's currency above it. It is checked once before the job run
@@ -135,11 +135,15 @@ def _whole(value: object) -> int | None:
 
 
 def charged_in(entry: Entry) -> str | None:
-    """The currency an entry's amounts are in (None: unreadable): what the provider said it
-    charged, else the job's currency, else USD (every provider that prices in something
-    else says so)."""
+    """The currency an entry's amounts are in (None: unreadable): the job's, else USD (every
+    provider that prices in something else says so).
+
+    Not NanoGPT's `paymentSource`: that names the balance that paid (USD or XNO), while its
+    `cost` is in USD, as its model listing's prices are (apis.md 2.3: a veo2 run pre-charged
+    0.35 and paid from XNO). Counting such a job as XNO would hide it from a USD cap.
+    """
     job = entry.job
-    said = _currency(job.payment_source) or _currency(job.currency)
+    said = _currency(job.currency) or _currency(job.payment_source)
     if said is not None:
         return said
     unreadable = job.currency is not None or job.payment_source is not None
