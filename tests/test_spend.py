@@ -549,3 +549,20 @@ def test_days_beyond_what_the_clock_can_name_are_usage_errors(window: tuple[str,
     assert result.exit_code == 2, result.output
     assert result.stdout == ""
     assert f"framecast: error: {window[0]} '{window[1]}' is not a day." in result.stderr
+
+
+def test_an_unknown_outcome_is_priced_from_the_listing_it_was_checked_against(
+    dialects: tuple[Served, Served],
+) -> None:
+    gateway, _ = dialects
+    listed = invoke("models", "--provider", "nanogpt")
+    gateway.app.inject("create:reset-after")
+    # veo3-video is known only from NanoGPT's listing ($0.40 a second, apis.md 5).
+    lost = invoke("generate", BOAT, "--provider", "nanogpt", "-m", "veo3-video", "-s", "8", "-q")
+    document = spent("--since", "today")
+
+    assert listed.exit_code == 0, listed.output
+    assert lost.exit_code == 5, lost.output
+    (group,) = document["groups"]
+    assert (group["currency"], group["estimated_jobs"], group["unpriced_jobs"]) == ("USD", 1, 0)
+    assert group["total"] == pytest.approx(group["estimated"]) and group["total"] > 0

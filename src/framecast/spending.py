@@ -218,11 +218,22 @@ def charge_of(entry: Entry, table: Catalog) -> Charge | None:
 
 
 def charges(entries: Iterable[Entry], table: Catalog | None = None) -> list[Charge]:
-    if table is None:
-        from framecast.catalog import bundled
+    """Each entry's charge, priced where it must be by `table`, or else by the table each
+    provider's cached model listing gives (the prices the request was checked against when
+    it was sent: a model only a live listing knows is priced too)."""
+    tables: dict[tuple[str, str], Catalog] = {}
 
-        table = bundled()
-    found = (charge_of(entry, table) for entry in entries)
+    def table_for(entry: Entry) -> Catalog:
+        if table is not None:
+            return table
+        from framecast.listing import cached_catalog
+
+        key = (entry.provider, entry.base_url)
+        if key not in tables:
+            tables[key] = cached_catalog(*key)
+        return tables[key]
+
+    found = (charge_of(entry, table_for(entry)) for entry in entries)
     return [charge for charge in found if charge is not None]
 
 
