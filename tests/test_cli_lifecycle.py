@@ -546,6 +546,7 @@ def test_job_ids_complete_for_each_command(isolated: Path) -> None:
     assert complete("framecast cancel ") == ["@last", job_id]
     assert complete("framecast delete --yes v") == [job_id]
     assert complete("framecast remix ") == ["@last", job_id]
+    assert complete("framecast generate --extend ") == ["@last", job_id]
 
 
 @pytest.mark.parametrize("stale_look", [False, True])

@@ -232,3 +232,23 @@ def test_the_extend_models_length_and_extra_fields_are_sent(nanogpt: Served) -> 
     assert result.exit_code == 0, result.output
     sent = creates(nanogpt)[-1]
     assert (sent["prompt"], sent["duration"], sent["seed"]) == (NEXT, "10", -1)
+
+
+def test_an_extend_model_of_one_length_is_priced_under_a_cap(nanogpt: Served) -> None:
+    listed = invoke("models")
+    finished_run("veo-3.1")
+
+    refused = invoke(
+        "generate", NEXT, "--extend", "@last", "-m", "veo3-1-extend", "--max-cost", "1"
+    )
+    taken = invoke(
+        "generate", NEXT, "--extend", "@last", "-m", "veo3-1-extend", "--max-cost", "5", "--json"
+    )
+
+    assert listed.exit_code == 0, listed.output
+    # veo3-1-extend makes 7 s only, at $0.40 a second in NanoGPT's listing.
+    assert refused.exit_code == 8, refused.output
+    assert "The estimate, 2.80 USD, is above --max-cost 1.00." in refused.stderr
+    assert taken.exit_code == 0, taken.output
+    assert "Estimated 2.80 USD" in taken.stderr
+    assert creates(nanogpt)[-1]["model"] == "veo3-1-extend"

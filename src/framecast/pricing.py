@@ -57,11 +57,15 @@ def from_table(request: JobRequest, model: ModelInfo | None, model_name: str | N
         )
         return Estimate(None, "USD", (), "table", "no entry", (), (reason,), model_name)
     size = request.size if request.size and "x" in request.size else model.default_size
-    seconds = request.seconds or model.default_seconds
+    # A model that makes one length only (NanoGPT's extend models: 7 s) makes that one.
+    only = model.durations[0] if len(model.durations) == 1 else None
+    seconds = request.seconds or model.default_seconds or only
     price = model.price_for(size, request.audio)
     unpriced = _unpriced_params(request)
     if price is None or seconds is None:
-        unpriced.insert(0, f"{model.id} at {size}: no price in the table")
+        shape = f" at {size}" if size else ""
+        length = "" if seconds is not None else " (no length given, and no default)"
+        unpriced.insert(0, f"{model.id}{shape}: no price in the table{length}")
         return Estimate(None, "USD", (), "table", "no entry", (), tuple(unpriced), model.id)
     quantity = seconds * request.n
     lines = [

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from framecast.cli import params
+from framecast.cli.completion import complete_jobs
 
 Extend = Annotated[
     str | None,
@@ -17,6 +18,7 @@ Extend = Annotated[
         "(on NanoGPT, with an extend model); without a PROMPT, a NanoGPT Midjourney run's "
         "video --index.",
         show_default=False,
+        autocompletion=complete_jobs,
     ),
 ]
 # Optional only with --extend: a NanoGPT Midjourney run continues without one (extending.py).
