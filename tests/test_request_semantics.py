@@ -305,3 +305,15 @@ def test_a_dry_run_shows_the_size_the_tier_asked_for_not_the_default(lumenfall: 
     doc = json.loads(result.stdout)
     assert (doc["size"], doc["requested"]["resolution"]) == ("3840x2160", "4K")
     assert creates(lumenfall)[0]["resolution"] == "4K"
+
+
+def test_the_final_json_keeps_what_the_submission_answer_said(nanogpt: Served) -> None:
+    """NanoGPT's status answer names no prompt, length, pre-charge or balance; the job's
+    final document still has them, from its submission answer."""
+    result = invoke("generate", BOAT, "-m", "veo-3.1", "-s", "8", "-o", "boat.mp4", "--json")
+
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert (doc["status"], doc["prompt"], doc["seconds"]) == ("completed", BOAT, 8)
+    assert doc["cost"] == doc["cost_estimate"] == pytest.approx(3.2)
+    assert doc["balance"] == {"remaining": pytest.approx(96.8), "payment_source": "USD"}

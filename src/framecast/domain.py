@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -126,3 +126,29 @@ class Job:
     @property
     def finished(self) -> bool:
         return self.status.terminal
+
+    def carried(self, before: Job) -> Job:
+        """This view, with what an earlier view of the same job said and this one leaves out
+        (NanoGPT's status answer names no prompt, length, pre-charge or balance)."""
+        missing = {
+            name: getattr(before, name)
+            for name in _DESCRIBED
+            if getattr(self, name) is None and getattr(before, name) is not None
+        }
+        return replace(self, **missing) if missing else self
+
+
+# What describes a job rather than where it stands: kept from view to view.
+_DESCRIBED = (
+    "model",
+    "prompt",
+    "seconds",
+    "size",
+    "created_at",
+    "cost_estimate",
+    "currency",
+    "balance",
+    "payment_source",
+    "executed_model",
+    "upstream",
+)

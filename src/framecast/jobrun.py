@@ -309,7 +309,7 @@ class JobRun:
     def _ask(self, item: Tracked) -> Job:
         """A fresh view of a job; one the provider has forgotten (404) has expired there."""
         try:
-            return item.provider.get(item.job.id)
+            return item.provider.get(item.job.id).carried(item.job)
         except RequestRejected as error:
             if error.status != 404 or not item.confirmed:
                 raise  # an id nobody ever confirmed: it is simply wrong
