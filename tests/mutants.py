@@ -130,6 +130,46 @@ MUTATIONS = (
         "a job that finished as failed exits 1 instead of 6",
         ("tests/test_exit_codes.py",),
     ),
+    Mutation(
+        "lumenfall-adjusted-before-sending",
+        "src/framecast/providers/lumenfall.py",
+        'converts=True,  # seed 000: seconds, size, aspect_ratio and resolution are "Converted"',
+        "converts=False,",
+        "framecast rounds Lumenfall's seconds and size itself instead of sending them as asked",
+        ("tests/test_request_semantics.py",),
+    ),
+    Mutation(
+        "ties-go-dearer",
+        "src/framecast/normalise.py",
+        "return min(options, key=lambda d: (abs(d - wanted), sign * d))",
+        "return min(options, key=lambda d: (abs(d - wanted), -d))",
+        "a length exactly between two goes to the longer, dearer one",
+        ("tests/test_request_semantics.py",),
+    ),
+    Mutation(
+        "daily-cap-ignored",
+        "src/framecast/spending.py",
+        "    guard(journal)\n    journal.before_submitting = guard",
+        "    return",
+        "--max-daily-cost is never checked",
+        ("tests/test_spend.py",),
+    ),
+    Mutation(
+        "delete-unconfirmed",
+        "src/framecast/lifecycle.py",
+        "if ready and not confirm([t.job for t in ready]):",
+        "if False:",
+        "delete deletes without the confirmation it asked for",
+        ("tests/test_cli_lifecycle.py",),
+    ),
+    Mutation(
+        "webhook-any-age",
+        "src/framecast/webhook_verify.py",
+        "    if abs(age) > tolerance:",
+        "    if False:",
+        "a webhook delivery of any age verifies (replays accepted)",
+        ("tests/test_webhook_verify.py",),
+    ),
 )
 
 
