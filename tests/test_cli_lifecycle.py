@@ -211,6 +211,12 @@ def test_delete_removes_a_finished_job_and_keeps_the_local_file(
     assert status.exit_code == 0, status.output
     assert json.loads(status.stdout)["id"] == doc["id"]
     assert "Deleted at the provider at " in status.stderr
+    listed = invoke("status", "--json")
+    assert listed.exit_code == 0, listed.output
+    assert documents(listed.stdout)[0]["deleted_at"] is not None
+    table = invoke("status", env={"TTY_COMPATIBLE": "1", "NO_COLOR": "1", "COLUMNS": "200"})
+    assert table.exit_code == 0, table.output
+    assert "completed (deleted)" in table.stdout
 
 
 def test_delete_without_yes_off_a_terminal_refuses_and_sends_nothing(

@@ -132,7 +132,7 @@ def test_piped_status_keeps_hostile_long_values_whole_and_clean(server: hostile.
     assert "cost\t0.1764" in lines
     assert all(line.count("\t") == 1 for line in lines)
     assert [line.split("\t")[0] for line in lines] == [
-        f for f in FIELDS if f not in ("ref", "imported")
+        f for f in FIELDS if f not in ("ref", "imported", "deleted_at")
     ]
 
 

@@ -91,6 +91,7 @@ FIELDS: tuple[str, ...] = (
     "balance",
     "adjustments",
     "imported",
+    "deleted_at",
 )
 _OUTPUT_FIELDS = {"url", "path", "bytes"}
 
@@ -142,6 +143,8 @@ def entry_document(entry: Entry) -> dict[str, Any]:
         document["created_at"] = iso(entry.submitted_at)
         document["model"] = entry.request.get("model")
     document["imported"] = entry.imported
+    # When `framecast delete` removed it at the provider (its local file is kept).
+    document["deleted_at"] = iso(entry.deleted_at)
     return document
 
 
@@ -152,6 +155,8 @@ def entry_phrase(entry: Entry) -> str:
     if entry.state == "submitting":
         return "submitting"
     phrase = status_phrase(entry.job)
+    if entry.deleted_at is not None:
+        phrase += " (deleted)"
     return phrase + " (imported)" if entry.imported else phrase
 
 

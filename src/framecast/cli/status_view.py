@@ -61,7 +61,8 @@ TSV_FIELDS = (
     "prompt",
 )
 # One job's default fields: all a job has, piped; the meaningful ones, on a terminal.
-JOB_FIELDS = tuple(name for name in FIELDS if name not in ("ref", "imported"))
+# A journal entry's own fields, which a job as its provider reports it has not.
+JOB_FIELDS = tuple(name for name in FIELDS if name not in ("ref", "imported", "deleted_at"))
 DETAIL_FIELDS = (
     "id",
     "provider",
