@@ -18,6 +18,7 @@ from framecast.domain import Job, JobStatus
 from framecast.errors import UsageError
 from framecast.journal import Entry, Journal
 from framecast.saving import STDOUT, target_path
+from framecast.tracked import Tracked
 
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
@@ -54,22 +55,6 @@ class Delivery:
     variant: Variant = "video"
     sink: BinaryIO | None = None  # where "-o -" writes
     on_saved: Callable[[Job, Path, int], None] | None = None  # e.g. the .info.json sidecar
-
-
-@dataclass(slots=True)
-class Tracked:
-    """A job this run follows, the provider that answers for it, and what became of it."""
-
-    provider: Provider
-    job: Job
-    entry: Entry | None = None
-    index: int | None = None  # numbers the videos of one request in file names
-    path: Path | None = None
-    size: int | None = None
-    confirmed: bool = False  # the provider has answered for this job (it exists)
-
-    def __post_init__(self) -> None:
-        self.confirmed = self.confirmed or self.entry is not None
 
 
 class _AssetSource:

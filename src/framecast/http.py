@@ -138,6 +138,39 @@ def origin(url: str | httpx.URL) -> tuple[str, str, int | None]:
     return parsed.scheme, parsed.host, parsed.port
 
 
+class Transport(httpx.BaseTransport):
+    """httpx's own transport, with the certificate store loaded only for the first https
+    request: loading it takes about 25 ms, a plain-HTTP (loopback) status check's largest
+    single cost, and such a run never uses it. Requests are routed by scheme, so the
+    plain transport never makes a TLS connection; its context trusts nothing regardless
+    (a TLS connection through it would fail, never go unchecked)."""
+
+    def __init__(self) -> None:
+        import ssl
+        import threading
+
+        self._plain = httpx.HTTPTransport(verify=ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT))
+        self._tls: httpx.HTTPTransport | None = None
+        self._lock = threading.Lock()  # downloads may start TLS from several threads
+
+    def _secure(self) -> httpx.HTTPTransport:
+        with self._lock:
+            if self._tls is None:
+                self._tls = httpx.HTTPTransport()
+            return self._tls
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.scheme == "http":
+            return self._plain.handle_request(request)
+        return self._secure().handle_request(request)
+
+    def close(self) -> None:
+        self._plain.close()
+        with self._lock:
+            if self._tls is not None:
+                self._tls.close()
+
+
 class ApiClient:
     """An authenticated client for one API, and a bare one for everything else.
 
@@ -171,7 +204,7 @@ class ApiClient:
             value.partition(" ")[2] or value for value in (auth_headers or {}).values() if value
         ]
         common: dict[str, Any] = {
-            "transport": transport if transport is not None else httpx.HTTPTransport(),
+            "transport": transport if transport is not None else Transport(),
             "timeout": timeout,
             "headers": {"user-agent": f"framecast/{__version__}"},
         }

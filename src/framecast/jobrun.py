@@ -29,7 +29,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
-from framecast.delivery import Delivery, Events, Tracked, deliver
+from framecast.delivery import Delivery, Events, deliver
 from framecast.domain import Job, JobError, JobRequest, JobStatus
 from framecast.errors import (
     FramecastError,
@@ -47,6 +47,7 @@ from framecast.errors import (
 from framecast.jobs import Prepared, fingerprint
 from framecast.journal import Entry, InFlight, Journal
 from framecast.polling import PollPolicy, track
+from framecast.tracked import Tracked
 
 if TYPE_CHECKING:
     from framecast.providers.base import Provider

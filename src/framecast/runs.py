@@ -9,16 +9,16 @@ display gets the progress; results come back as values.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from framecast import jobs, listing, pricing, saving
 from framecast.domain import Job, JobStatus
-from framecast.errors import FramecastError, UsageError
+from framecast.errors import UsageError
 from framecast.inputs import build_request
 from framecast.jobrun import Delivery, Events, JobRun, Tracked, job_failed
-from framecast.journal import Entry, Journal
+from framecast.journal import Journal
 from framecast.normalise import Adjustment
 from framecast.pricing import Estimate
 from framecast.settings import (
@@ -347,41 +347,3 @@ def fetch(
             return run.fetch(targets[0], delivery)
         finally:
             close_all(targets)
-
-
-def refresh(
-    refs: Sequence[str], settings: Settings, on_error: Callable[[FramecastError], None]
-) -> Iterator[tuple[Job, Entry | None, str | None]]:
-    """`status`: each job as its provider reports it now, its journal entry, and a word
-    about its output link expiring. One job that cannot be shown does not hide the others:
-    later failures go to `on_error` and the first is raised at the end."""
-    import time
-
-    from framecast.report import expiry_warning, iso
-    from framecast.targets import close_all, resolve_targets
-    from framecast.ui import Display
-
-    failures: list[FramecastError] = []
-    with Journal.open_default() as journal:
-        targets = resolve_targets(refs, journal, settings)
-        run = JobRun(journal, Display())  # status asks once and prints the answer itself
-        try:
-            for target in targets:
-                deleted = None if target.entry is None else target.entry.deleted_at
-                if deleted is not None:
-                    # The provider no longer has it: the journal's last view is all there is.
-                    when = iso(deleted) or "earlier"
-                    yield target.job, target.entry, f"Deleted at the provider at {when}."
-                    continue
-                try:
-                    job = run.refresh(target.provider, target.job.id)
-                except FramecastError as error:
-                    if failures:
-                        on_error(error)
-                    failures.append(error)
-                    continue
-                yield job, target.entry, expiry_warning(job, time.time())
-        finally:
-            close_all(targets)
-    if failures:
-        raise failures[0]

@@ -6,11 +6,11 @@ from collections.abc import Sequence
 
 from framecast.domain import Job, JobStatus
 from framecast.errors import UsageError
-from framecast.jobrun import Tracked
 from framecast.journal import Journal
 from framecast.providers import get_provider
 from framecast.providers.base import Provider
 from framecast.settings import ProviderChoice, Settings, choose_provider, for_journaled_job
+from framecast.tracked import Tracked
 from framecast.untrusted import is_job_id, shown_id
 
 

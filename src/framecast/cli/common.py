@@ -16,10 +16,10 @@ from framecast.cli.params import PrintField, parsed
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from framecast.delivery import Tracked
     from framecast.domain import Job
     from framecast.errors import FramecastError
     from framecast.settings import Settings
+    from framecast.tracked import Tracked
     from framecast.ui import Display
 
 
@@ -137,12 +137,13 @@ def check_config_named(ctx: typer.Context, given: Mapping[str, Any]) -> None:
         load(named, must_exist=True)
 
 
-def error_line(err: Console) -> Callable[[FramecastError], None]:
-    """One more error, after the first (which ends the command), in the same style."""
+def error_line() -> Callable[[FramecastError], None]:
+    """One more error, after the first (which ends the command), in the same style, on a
+    stderr console made only when there is one to show."""
     from framecast.cli.app import error_text
 
     def show(error: FramecastError) -> None:
-        err.print(error_text(error.message), soft_wrap=True, markup=False)
+        stderr().print(error_text(error.message), soft_wrap=True, markup=False)
 
     return show
 

@@ -68,20 +68,21 @@ def status(
     from framecast.cli import common, status_view
 
     shown = common.Shown.of(json_mode, print_field=print_field, fields=fields, any_view=True)
-    err = common.stderr()
     if not ids:
         common.check_config_named(ctx, given)  # a mistyped --config is an error, even offline
         _recent(limit, shown)
         return
-    from framecast import runs
+    from framecast.refresh import refresh
 
     settings = common.settings_for(ctx, given)
-    for job, entry, warning in runs.refresh(ids, settings, on_error=common.error_line(err)):
+    # No console is made unless there is something to say on stderr: scripts run
+    # `status ID --json` in loops, and Rich is the largest import it would otherwise add.
+    for job, entry, warning in refresh(ids, settings, on_error=common.error_line()):
         status_view.show_job(
             job, entry, json_mode=shown.json, fields=shown.fields, print_field=shown.print_field
         )
         if warning:
-            err.print(warning, soft_wrap=True)
+            common.stderr().print(warning, soft_wrap=True)
     sys.stdout.flush()
 
 
