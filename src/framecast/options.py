@@ -356,6 +356,7 @@ def _kind(hint: Any) -> Kind:
     return _KINDS[base]
 
 
+@functools.cache  # every command built asks again (--help builds them all)
 def options_of(cls: type) -> tuple[Option, ...]:
     """The declarations of one settings group, in field order."""
     hints = typing.get_type_hints(cls)

@@ -7,12 +7,16 @@ import inspect
 from collections.abc import Callable, Collection, Mapping
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
 from framecast.cli.completion import complete_models, complete_profiles
-from framecast.options import GROUPS, Option, options_of
+
+if TYPE_CHECKING:
+    # The settings' declarations load when a command takes them (see takes), not for the
+    # root's own flags: `framecast --version` needs none of them.
+    from framecast.options import Option
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -90,6 +94,8 @@ def takes(
     """
 
     def add(command: F) -> F:
+        from framecast.options import GROUPS, options_of
+
         signature = inspect.signature(command, eval_str=True)
         own = [p for p in signature.parameters.values() if p.kind is not p.VAR_KEYWORD]
         leading = [p for p in own if p.kind is not p.KEYWORD_ONLY]
