@@ -44,6 +44,8 @@ NOT_FOR_STATUS = (
     "framecast.pricing",
     "framecast.download",
     "pydantic",
+    "tomli_w",  # writing profiles only
+    "framecast.tomledit",
 )
 
 

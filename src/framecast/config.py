@@ -33,9 +33,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import tomli_w
-
-from framecast import tomledit
 from framecast.errors import ConfigError
 from framecast.options import Option, stored
 
@@ -220,6 +217,8 @@ def _write_checked(
     path: Path, name: str, text: str, expected: dict[str, Any], *, private: bool
 ) -> None:
     """Write `text` only if it parses to `expected` (an empty profiles table may come or go)."""
+    from framecast import tomledit
+
     try:
         data: dict[str, Any] | None = tomllib.loads(text)
     except tomllib.TOMLDecodeError:
@@ -286,6 +285,10 @@ def save_profile(path: Path, name: str, settings: dict[str, Any], *, private: bo
     `settings` is the profile's complete new content: keys it keeps keep their lines (and
     comments), changed values are replaced in place, new keys are added, others removed.
     """
+    import tomli_w
+
+    from framecast import tomledit
+
     check_name(name)
     validate({"profiles": {name: settings}}, path)
     _check_writable(f"{path.name}: profiles.{name}", settings)
@@ -302,6 +305,10 @@ def save_profile(path: Path, name: str, settings: dict[str, Any], *, private: bo
 
 def set_default(path: Path, name: str) -> None:
     """Point default_profile at `name`, changing only its value (or adding it first)."""
+    import tomli_w
+
+    from framecast import tomledit
+
     load(path).profile(name)
     text = _read(path)
     data = _parsed(path, text)
@@ -313,6 +320,10 @@ def set_default(path: Path, name: str) -> None:
 
 def delete_profile(path: Path, name: str) -> None:
     """Remove one profile and the comments that belong to it (see framecast.tomledit)."""
+    import tomli_w
+
+    from framecast import tomledit
+
     config = load(path)
     config.profile(name)
     if config.default_profile == name:
