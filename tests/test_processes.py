@@ -16,6 +16,7 @@ from framecast import __version__
 from tests.conftest import (
     FRAMECAST,
     Served,
+    invoke,
     journal_rows,
     probe_mp4,
     reap,
@@ -226,3 +227,28 @@ def test_ctrl_c_while_the_submission_is_in_flight(served_env: Served, isolated: 
     assert settled.returncode == 0, settled.stderr
     assert "-> video_" in settled.stdout
     assert served_env.app.jobs_created() == 1
+
+
+@pytest.mark.parametrize("where", ["after-submitting", "before-waiting"])
+def test_a_signal_between_the_submission_and_the_wait_still_names_the_job(
+    served_env: Served, isolated: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    """The job exists once its submission is answered: a Ctrl-C that lands before the wait
+    begins must still say which job and how to resume it."""
+    from framecast import runs, ui
+
+    def interrupt(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    if where == "after-submitting":
+        monkeypatch.setattr(ui.PlainDisplay, "update", interrupt)
+    else:
+        monkeypatch.setattr(runs, "Delivery", interrupt)
+
+    result = invoke("generate", "a slow sunrise", "-o", "sun.mp4", "--progress", "plain")
+
+    assert result.exit_code == 130, result.output
+    assert result.stdout == ""
+    (row,) = journal_rows(isolated)
+    assert f"Resume with: framecast wait {row['id']} -o sun.mp4" in result.stderr
+    assert "keep running at the provider" in result.stderr

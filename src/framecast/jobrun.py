@@ -272,8 +272,11 @@ class JobRun:
             elif ids:
                 first_error.add_note(resume.sentence())
             raise first_error
-        for job in created:
-            self.events.update(job)
+        try:
+            for job in created:
+                self.events.update(job)
+        except KeyboardInterrupt as stop:
+            raise self.stopped_after_submitting(created, stop, provider, output) from None
         return created
 
     def _unsettled(self, seq: int, error: BaseException, provider: Provider) -> BaseException:
@@ -462,6 +465,19 @@ class JobRun:
             if isinstance(error, FramecastError) and not error.known_jobs:
                 error.known_jobs = [t.job for t in tracked if t.confirmed]
             raise
+
+    def stopped_after_submitting(
+        self, jobs: Sequence[Job], stop: KeyboardInterrupt, provider: Provider, output: str | None
+    ) -> Interrupted:
+        """A signal after the jobs were made and before they were followed: the same way out
+        as one while waiting (they are named, with the command that resumes them)."""
+        return self._interrupted(
+            jobs,
+            stop,
+            f"Stopped before waiting for {', '.join(job.id for job in jobs)}.",
+            Resume(tuple(job.id for job in jobs), output=output, download=True),
+            providers={job.id: provider for job in jobs},
+        )
 
     def _interrupted(
         self,

@@ -238,18 +238,22 @@ def submit_and_follow(
     )
     if not how.wait:
         return Outcome(submitted)
-    delivery = Delivery(
-        output=out,
-        force=how.force,
-        sink=sys.stdout.buffer if out == saving.STDOUT else None,
-        on_saved=how.on_saved,
-    )
-    several = len(submitted) > 1
-    tracked = [
-        Tracked(api, job, index=i if several else None, confirmed=True)
-        for i, job in enumerate(submitted, start=1)
-    ]
-    return Outcome(submitted, run.follow(tracked, delivery))
+    try:
+        delivery = Delivery(
+            output=out,
+            force=how.force,
+            sink=sys.stdout.buffer if out == saving.STDOUT else None,
+            on_saved=how.on_saved,
+        )
+        several = len(submitted) > 1
+        tracked = [
+            Tracked(api, job, index=i if several else None, confirmed=True)
+            for i, job in enumerate(submitted, start=1)
+        ]
+        return Outcome(submitted, run.follow(tracked, delivery))
+    except KeyboardInterrupt as stop:
+        # Between the submission and the wait (once waiting, follow names the jobs itself).
+        raise run.stopped_after_submitting(submitted, stop, api, out) from None
 
 
 def _check_budget(
