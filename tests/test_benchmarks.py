@@ -1,4 +1,4 @@
-"""The benchmark script still runs (tiny sizes; its figures are printed, never asserted)."""
+"""The benchmark scripts still run (tiny sizes; their figures are printed, never asserted)."""
 
 from __future__ import annotations
 
@@ -7,17 +7,27 @@ import os
 import shutil
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-SCRIPT = Path(__file__).parent / "benchmarks" / "bench_cli.py"
+BENCHMARKS = Path(__file__).parent / "benchmarks"
 
 
-def test_benchmark_script_runs(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    spec = importlib.util.spec_from_file_location("bench_cli", SCRIPT)
+def load(name: str, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """tests/benchmarks/NAME.py as a module (registered, as its dataclasses look it up)."""
+    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
     assert spec is not None and spec.loader is not None
     bench = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, name, bench)
     spec.loader.exec_module(bench)
+    return bench
+
+
+def test_benchmark_script_runs(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bench = load("bench_cli", monkeypatch)
 
     bench.startup({**os.environ, "FRAMECAST_DATA_DIR": str(tmp_path)}, runs=1)
     bench.polling(count=3)
@@ -29,15 +39,11 @@ def test_benchmark_script_runs(capsys: pytest.CaptureFixture[str], tmp_path: Pat
     assert "MB/s for 1 MiB" in out
 
 
-def test_download_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
+def test_download_benchmark_runs(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """bench_download.py at 1 MiB: framecast's figures, curl's when curl is installed."""
-    spec = importlib.util.spec_from_file_location(
-        "bench_download", SCRIPT.with_name("bench_download.py")
-    )
-    assert spec is not None and spec.loader is not None
-    bench = importlib.util.module_from_spec(spec)
-    sys.modules["bench_download"] = bench  # its dataclasses look their module up there
-    spec.loader.exec_module(bench)
+    bench = load("bench_download", monkeypatch)
 
     bench.main(["--size-mib", "1", "--rounds", "1"])
 
@@ -50,3 +56,29 @@ def test_download_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
         assert "curl -C -" in out
     else:
         assert "curl not found" in out
+
+
+def test_the_startup_benchmark_runs(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load("bench_startup", monkeypatch).main(["--runs", "1"])
+
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("start-up, medians of 1 interleaved runs")
+    for name, baseline in (
+        ("framecast --version", "import typer'"),
+        ("framecast status ID --json", "import typer, httpx'"),
+        ("framecast --help", "import typer'"),
+    ):
+        (line,) = [line for line in lines if line.strip().startswith(name)]
+        assert baseline in line and "ratio" in line, line
+
+
+def test_the_detection_benchmark_runs(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load("bench_detection", monkeypatch).main(["--jobs", "2", "--nominal", "0.5"])
+
+    out = capsys.readouterr().out
+    assert "framecast wait" in out and "5-second loop" in out
+    assert "requests/job" in out and "median delay ratio" in out
