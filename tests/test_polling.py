@@ -185,3 +185,46 @@ def test_transient_network_trouble_is_tolerated_then_fatal() -> None:
             clock=fake.clock,
             sleep=fake.sleep,
         )
+
+
+def test_a_job_that_joins_during_a_long_wait_is_polled_when_due_not_after_the_wait() -> None:
+    """A batch's submissions join the run while it waits: one fed in at 0.5 s with a 1-s
+    hint is polled at 1.5 s, not after the 10-s wait for the first; the run ends only once
+    the feed is exhausted."""
+    fake = FakeTime()
+    polled: list[tuple[str, float]] = []
+    late = [job("b", poll_after=1.0)]
+
+    def feed() -> list[Job] | None:
+        if fake.now >= 0.5 and late:
+            return [late.pop()]
+        return None if fake.now > 3 else []
+
+    def fetch(index: int, current: Job) -> Job:
+        polled.append((current.id, round(fake.now, 2)))
+        return dataclasses.replace(current, status=JobStatus.COMPLETED)
+
+    policy = PollPolicy(initial=10, factor=1, maximum=10, jitter=0)
+    final = track([job("a")], fetch, policy=policy, feed=feed, clock=fake.clock, sleep=fake.sleep)
+
+    assert [j.id for j in final] == ["a", "b"]
+    assert all(j.status is JobStatus.COMPLETED for j in final)
+    assert polled[0][0] == "b" and 1.5 <= polled[0][1] < 1.6
+    assert polled[1] == ("a", 10.0)
+
+
+def test_a_run_with_nothing_yet_waits_for_the_feed() -> None:
+    fake = FakeTime()
+    given = iter([[], [], [job("late", JobStatus.COMPLETED)], None])
+
+    final = track(
+        [],
+        lambda i, j: j,
+        policy=PollPolicy(),
+        feed=lambda: next(given),
+        clock=fake.clock,
+        sleep=fake.sleep,
+    )
+
+    assert [j.id for j in final] == ["late"]
+    assert fake.sleeps and all(s > 0 for s in fake.sleeps)

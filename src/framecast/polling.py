@@ -18,6 +18,7 @@ from framecast.domain import Job
 from framecast.errors import ProviderUnavailable, WaitTimeout
 
 MIN_SLICE = 0.01  # the shortest slice of a wait between polls, whatever on_idle asks
+FEED_SLICE = 0.05  # how often a wait looks for jobs that joined (a batch's submissions)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +48,7 @@ def track(
     on_update: Callable[[int, Job], None] = lambda index, job: None,
     on_trouble: Callable[[int, Job, ProviderUnavailable], None] = lambda index, job, error: None,
     on_idle: Callable[[], float | None] = lambda: None,
+    feed: Callable[[], Sequence[Job] | None] | None = None,
     deadline: float | None = None,
     refresh_first: bool = False,
     clock: Callable[[], float] = time.monotonic,
@@ -61,29 +63,70 @@ def track(
     `on_idle()` is called before each poll and wait (a display's heartbeat); it returns
     how many seconds may pass before it is called again (None: not before the next poll),
     so a long wait between polls is slept in slices that short.
+
+    `feed()` (a batch's submissions) is asked for jobs that join the run: it returns the
+    new ones (their indices follow on from those before), or None once no more will come.
+    It is asked before each poll and at every slice of a wait, so a job that joins during
+    a long wait is not left until that wait ends. The run ends when every job is finished
+    and the feed is exhausted.
     """
-    latest = list(jobs)
-    polls = [0] * len(latest)
-    failures = [0] * len(latest)
-    now = clock()
+    latest: list[Job] = []
+    polls: list[int] = []
+    failures: list[int] = []
     due: list[tuple[float, int]] = []
-    for index, job in enumerate(latest):
-        if refresh_first:
-            due.append((now, index))
-        elif not job.finished:
-            due.append((now + policy.interval(job, 0), index))
-    heapq.heapify(due)
-    while due:
+
+    def join(joining: Sequence[Job], *, first: bool) -> None:
+        now = clock()
+        for job in joining:
+            index = len(latest)
+            latest.append(job)
+            polls.append(0)
+            failures.append(0)
+            if first:
+                heapq.heappush(due, (now, index))
+            elif not job.finished:
+                heapq.heappush(due, (now + policy.interval(job, 0), index))
+
+    def fed() -> bool:
+        """Take in what the feed has; False once it is exhausted."""
+        nonlocal feed
+        if feed is None:
+            return False
+        joining = feed()
+        if joining is None:
+            feed = None
+            return False
+        join(joining, first=False)
+        return True
+
+    join(jobs, first=refresh_first)
+    while due or fed():
+        if not due:
+            sleep(max(on_idle() or MIN_SLICE, MIN_SLICE))  # jobs are still to come
+            continue
         when, index = heapq.heappop(due)
         if deadline is not None and when > deadline:
             when = deadline
         wake = on_idle()  # before every poll, so a heartbeat is never skipped
+        if feed is not None and (wake is None or wake > FEED_SLICE):
+            wake = FEED_SLICE
+        overtaken = False
         while (pause := when - clock()) > 0:
             if wake is None or wake >= pause:
                 sleep(pause)
                 break
             sleep(max(wake, MIN_SLICE))
+            if feed is not None:
+                fed()
+                overtaken = bool(due) and due[0][0] < when
+                if overtaken:
+                    break  # one that joined is due first
             wake = on_idle()
+            if feed is not None and (wake is None or wake > FEED_SLICE):
+                wake = FEED_SLICE
+        if overtaken:
+            heapq.heappush(due, (when, index))
+            continue
         asked = 0.0
         try:
             job = fetch(index, latest[index])
