@@ -104,7 +104,12 @@ def deliver(
     video = delivery.variant == "video"
     named = job if video else replace(job, id=f"{job.id}-{delivery.variant}")
     path = target_path(
-        delivery.output, named, "mp4" if video else "webp", several=several, index=item.index
+        delivery.output,
+        named,
+        "mp4" if video else "webp",
+        several=several,
+        index=item.index,
+        row=item.row,
     )
     if video and not delivery.force and already_saved(item.entry, path):
         item.path, item.size = path, item.entry.output_bytes if item.entry else None

@@ -117,12 +117,14 @@ class JobRun:
         remix: str | None = None,
         again: bool = False,
         output: str | None = None,
+        mark: str | None = None,
     ) -> list[Job]:
         """Submit the request (n times where the provider cannot make n itself); all journaled.
 
         `extend` or `remix`: the finished job it continues or remixes, instead of a plain
         submission. `output` is only for the resume command that names created jobs if the
-        run ends.
+        run ends. `mark`: the fingerprint to journal it under, where the caller knows the
+        submission by more than its request (a batch's row).
         """
         provider.http.deadline = self.deadline
         request = prepared.request
@@ -137,10 +139,12 @@ class JobRun:
             raise UsageError(f"--n {request.n}: ask for 1 to {MAX_N} videos.")
         if source is not None and request.n != 1:
             raise UsageError(f"--{source.kind} makes one video; drop --n.")
-        if source is None:
-            mark = fingerprint(provider.name, provider.base_url, request, None)
-        else:
-            mark = source.fingerprint(provider, request)
+        if mark is None:
+            mark = (
+                fingerprint(provider.name, provider.base_url, request, None)
+                if source is None
+                else source.fingerprint(provider, request)
+            )
         self._note_repeat(mark, again)
         if provider.capabilities.idempotency and request.idempotency_key is None and source is None:
             # Where the provider deduplicates by key, a retried POST cannot bill twice. The

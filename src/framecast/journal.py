@@ -79,13 +79,17 @@ class Journal:
     # daily spending cap) raises there, and nothing is recorded or sent.
     before_submitting: Callable[[Journal], None] | None = None
 
-    def __init__(self, path: Path, *, busy_seconds: float = 30.0) -> None:
+    def __init__(self, path: Path, *, busy_seconds: float = 30.0, shared: bool = False) -> None:
+        """`shared`: the connection may be closed from another thread than the one that
+        uses it (a batch's worker threads each use their own, closed by the batch)."""
         self.path = path
         self._busy = busy_seconds
         try:
             private_dir(path.parent)
             private_file(path)
-            self._db = sqlite3.connect(path, timeout=busy_seconds, isolation_level=None)
+            self._db = sqlite3.connect(
+                path, timeout=busy_seconds, isolation_level=None, check_same_thread=not shared
+            )
         except OSError as exc:
             raise JournalError.from_os(exc, action="open the journal", path=path) from None
         except sqlite3.Error as exc:

@@ -25,7 +25,7 @@ Kind = Literal["str", "int", "number", "bool", "list", "strings", "table"]
 Scope = Literal["all", "profile"]
 
 PROGRESS_MODES = ("auto", "bar", "plain", "none")
-TEMPLATE_HELP = "{id} {model} {provider} {prompt_slug} {index} {created} {ext}"
+TEMPLATE_HELP = "{id} {model} {provider} {prompt_slug} {index} {created} {ext} ({row} in batches)"
 
 
 @dataclass(frozen=True, slots=True)

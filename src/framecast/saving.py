@@ -25,7 +25,8 @@ from framecast.errors import LocalIOError, UsageError
 from framecast.untrusted import name_part
 
 STDOUT = "-"
-TEMPLATE_FIELDS = ("id", "model", "provider", "prompt_slug", "index", "created", "ext")
+TEMPLATE_FIELDS = ("id", "model", "provider", "prompt_slug", "index", "created", "ext", "row")
+BATCH_FIELDS = ("row",)  # only a batch has rows
 _SLUG = re.compile(r"[^a-z0-9]+")
 
 
@@ -68,10 +69,12 @@ def check_template(output: str) -> None:
             )
 
 
-def render_template(output: str, job: Job, ext: str, index: int | None) -> str:
+def render_template(
+    output: str, job: Job, ext: str, index: int | None, row: int | None = None
+) -> str:
     check_template(output)
     created = _created(job)
-    fields = {
+    fields: dict[str, object] = {
         "id": name_part(job.id, "job"),
         "model": name_part(job.model, "model"),
         "provider": name_part(job.provider, "provider"),
@@ -80,9 +83,16 @@ def render_template(output: str, job: Job, ext: str, index: int | None) -> str:
         "created": created,
         "ext": name_part(ext, "bin"),
     }
+    if row is not None:
+        fields["row"] = row
     try:
         rendered = output.format_map(fields)
     except KeyError as exc:
+        if exc.args[0] in BATCH_FIELDS:
+            raise UsageError(
+                f"-o {output!r}: {{{exc.args[0]}}} is a batch's row number; only "
+                "`framecast batch` has one."
+            ) from None
         raise UsageError(
             f"-o {output!r}: unknown field {{{exc.args[0]}}}.",
             hint=f"Fields: {', '.join('{' + f + '}' for f in TEMPLATE_FIELDS)}.",
@@ -115,7 +125,13 @@ def _inside(path: Path, folder: Path, output: str | None) -> Path:
 
 
 def target_path(
-    output: str | None, job: Job, ext: str, *, several: bool = False, index: int | None = None
+    output: str | None,
+    job: Job,
+    ext: str,
+    *,
+    several: bool = False,
+    index: int | None = None,
+    row: int | None = None,
 ) -> Path:
     """Where a job's asset goes, from `-o`: a file, a directory, a template, or nothing (the cwd).
 
@@ -129,7 +145,7 @@ def target_path(
     if "\x00" in output:
         raise UsageError("-o contains a NUL byte.")
     if is_template(output):
-        rendered = render_template(output, job, ext, index)
+        rendered = render_template(output, job, ext, index, row)
         path = Path(rendered).expanduser()
         if rendered.endswith(("/", os.sep)):
             path = path / default_name

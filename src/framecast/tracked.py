@@ -22,6 +22,7 @@ class Tracked:
     job: Job
     entry: Entry | None = None
     index: int | None = None  # numbers the videos of one request in file names
+    row: int | None = None  # a batch's row number, for {row} in file names
     path: Path | None = None
     size: int | None = None
     confirmed: bool = False  # the provider has answered for this job (it exists)

@@ -177,6 +177,7 @@ _COMMANDS: dict[str, tuple[str, str, bool]] = {
     "wait": ("track", "wait", False),
     "download": ("track", "download", False),
     "estimate": ("estimate", "estimate", False),
+    "batch": ("batch", "batch", False),
     "models": ("models", "models", False),
     "sync": ("sync", "sync", False),
     "cancel": ("lifecycle", "cancel", False),

@@ -112,6 +112,9 @@ class Provider(ABC):
     default_model: ClassVar[str | None] = None  # None: --model is required
     capabilities: ClassVar[Capabilities]
     lookup_cap: ClassVar[int] = 1000  # the most jobs `lookup` can return in one go
+    # How many of a batch's jobs run at once unless --concurrency says: hosted APIs limit
+    # concurrent video jobs per account (and queue or refuse the rest), so a few.
+    batch_concurrency: ClassVar[int] = 4
 
     def __init__(
         self,

@@ -25,6 +25,7 @@ DEFAULT_JOB_SECONDS = 3.0
 
 class EmulatorProvider(LumenfallProvider):
     name = "emulator"
+    batch_concurrency = 16  # in-process, and nobody's account
     key_env_var: ClassVar[str | None] = None
     base_url_env_var: ClassVar[str | None] = None
     # .invalid never resolves (RFC 6761): a request can only ever reach the transport.
