@@ -54,10 +54,11 @@ def plan(
         for problem in planned.problems:
             note(f"{name}: {problem}")
         rows = len({p.number for p in planned.problems if p.number is not None})
+        skippable = rows and not offline_ok  # estimate prices only valid files
         raise UsageError(
             f"{name} has {f'{rows} invalid row(s)' if rows else 'a problem'}; nothing was sent.",
             hint="Fix what is listed above (by line)"
-            + (", or pass --skip-invalid to run the valid rows." if rows else "."),
+            + (", or pass --skip-invalid to run the valid rows." if skippable else "."),
         )
     return planned
 

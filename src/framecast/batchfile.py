@@ -30,8 +30,7 @@ from framecast.options import Option, stored
 MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_ROWS = 100_000
 FORMATS = ("jsonl", "csv", "toml")
-_SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv"}
-_SUFFIXES[".toml"] = "toml"
+SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".toml": "toml"}
 # Per run, not per row: a row may not name its own key or continue another job.
 _NOT_PER_ROW = ("idempotency_key", "extend_index", "n")
 _TRUE, _FALSE = ("true", "yes", "1", "on"), ("false", "no", "0", "off")
@@ -96,7 +95,7 @@ class BatchFile:
 def detect_format(path: Path, given: str | None) -> str:
     if given is not None:
         return given
-    found = _SUFFIXES.get(path.suffix.lower())
+    found = SUFFIXES.get(path.suffix.lower())
     if found is None:
         raise UsageError(
             f"Cannot tell the format of {path.name!r} from its name.",

@@ -219,6 +219,7 @@ class RowPrice:
 class BatchPrice:
     rows: list[RowPrice] = field(default_factory=list)
     totals: dict[str, float] = field(default_factory=dict)  # currency -> sum of priced rows
+    provider: str | None = None  # who priced it; None: the bundled table, offline
 
     @property
     def unpriced(self) -> list[RowPrice]:
@@ -236,7 +237,7 @@ def price(
     """Every row's price. Rows that differ only in their prompt cost the same, so each
     distinct request is priced once (one dry run for a thousand rows of one shape)."""
     priced: dict[str, pricing.Estimate] = {}
-    result = BatchPrice()
+    result = BatchPrice(provider=api.name if api is not None else None)
     fallback_said = False
 
     def fell_back(error: object) -> None:
@@ -257,9 +258,9 @@ def price(
             priced[shape] = estimate
         result.rows.append(RowPrice(planned, estimate))
         if estimate.total is not None:
-            result.totals[estimate.currency] = result.totals.get(estimate.currency, 0.0) + (
-                estimate.total
-            )
+            # Rounded as money is: a thousand rows of 0.1 add up to 100.0, not 99.99999.
+            summed = result.totals.get(estimate.currency, 0.0) + estimate.total
+            result.totals[estimate.currency] = round(summed, 6)
     return result
 
 

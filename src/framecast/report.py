@@ -11,6 +11,7 @@ from framecast.domain import Job, JobStatus
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from framecast.batchplan import BatchPrice
     from framecast.catalog import ModelInfo
     from framecast.journal import Entry
     from framecast.normalise import Adjustment
@@ -292,3 +293,29 @@ def durations_text(durations: tuple[int, ...]) -> str:
     if len(ordered) > 3 and ordered == list(range(ordered[0], ordered[-1] + 1)):
         return f"{ordered[0]}-{ordered[-1]}"
     return " ".join(str(d) for d in ordered)
+
+
+def batch_estimate_document(cost: BatchPrice, provider: str | None) -> dict[str, Any]:
+    """The JSON object `framecast estimate FILE --json` prints: each row's price, the totals
+    by currency, and the rows that could not be priced (by row number)."""
+    rows = [
+        {
+            "row": priced.row.row.number,
+            "line": priced.row.row.line,
+            "model": priced.estimate.model,
+            "seconds": priced.estimate.seconds,
+            "size": priced.estimate.size,
+            "total": priced.estimate.total,
+            "currency": priced.estimate.currency,
+            "source": priced.estimate.source,
+            "unpriced": list(priced.estimate.unpriced),
+            "adjustments": priced.row.adjustments,
+        }
+        for priced in cost.rows
+    ]
+    return {
+        "provider": provider,
+        "rows": rows,
+        "totals": dict(cost.totals),
+        "unpriced_rows": [priced.row.row.number for priced in cost.unpriced],
+    }

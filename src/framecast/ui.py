@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.progress import Progress, TaskID
 
+    from framecast.batchplan import BatchPrice
     from framecast.catalog import ModelInfo
     from framecast.errors import ProviderUnavailable
     from framecast.pricing import Estimate
@@ -565,3 +566,31 @@ def settings_table(out: Console, rows: Iterable[tuple[str, Any, str]]) -> None:
         )
         table.add_row(key, shown, source)
     out.print(table)
+
+
+def batch_estimate_table(out: Console, cost: BatchPrice, *, provider: str | None) -> None:
+    """`framecast estimate FILE` in human form: a line per row, the total, the unpriced."""
+    from rich.table import Table
+
+    table = Table(box=None, padding=(0, 2), show_edge=False)
+    for name, justify in (("row", "right"), ("line", "right"), ("model", "left")):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for name in ("seconds", "size", "price"):
+        table.add_column(name, justify="right" if name != "size" else "left")
+    for priced in cost.rows:
+        estimate = priced.estimate
+        price = f"{estimate.total:.2f}" if estimate.total is not None else None
+        table.add_row(
+            str(priced.row.row.number),
+            str(priced.row.row.line),
+            estimate.model or "",
+            f"{estimate.seconds} s" if estimate.seconds else "",
+            estimate.size or "",
+            f"{price} {estimate.currency}" if price else "unknown",
+        )
+    out.print(table)
+    via = f" (via {provider})" if provider else " (framecast's price table)"
+    out.print(f"total: {cost.describe()} for {len(cost.rows)} row(s){via}", soft_wrap=True)
+    for priced in cost.unpriced:
+        reasons = "; ".join(priced.estimate.unpriced) or "no price"
+        out.print(f"not priced: row {priced.row.row.number}: {reasons}", soft_wrap=True)

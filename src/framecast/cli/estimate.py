@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from framecast.cli import params
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from framecast.settings import Settings
 
 
 # An idempotency key only matters to a submission, and estimate submits nothing.
@@ -31,12 +36,13 @@ def estimate(
     ] = None,
     **given: Any,
 ) -> None:
-    """Price a request (same flags as generate) without creating a job.
+    """Price a request (same flags as generate), or a batch file, without creating a job.
 
     Where the provider can price a request itself (Lumenfall's dry run), it is
     asked; otherwise the bundled price table answers, with its date and sources.
     With no provider configured, the table prices it offline. Inputs that could
-    not be priced are listed.
+    not be priced are listed. A PROMPT that names a .jsonl, .csv or .toml file
+    prices every row of that batch, and the total.
 
     Examples:
 
@@ -44,6 +50,7 @@ def estimate(
       framecast estimate "a storm at sea" -m sora-2 -s 12
       framecast estimate "a storm at sea" -m sora-2-pro --size 1792x1024 --n 2 --json
       framecast estimate "a storm at sea" --provider lumenfall -m veo-3.1   # its dry run
+      framecast estimate prompts.jsonl -m sora-2          # a batch: per row and total
     """
     import sys
 
@@ -55,6 +62,9 @@ def estimate(
     common.fields_need_json(json_mode, fields)
     settings = common.settings_for(ctx, given)
     note = common.notes(common.stderr())
+    if _batch_file(prompt):
+        _estimate_batch(prompt, settings, note, json_mode=json_mode, fields=fields)
+        return
     priced = runs.price(runs.read_prompt(prompt), settings, note)
     n = priced.prepared.request.n
     if json_mode:
@@ -77,3 +87,36 @@ def estimate(
             n=n,
             asked_seconds=asked.seconds,
         )
+
+
+def _batch_file(prompt: str) -> bool:
+    """A PROMPT naming an existing batch file prices that batch."""
+    from pathlib import Path
+
+    from framecast.batchfile import SUFFIXES
+
+    path = Path(prompt)
+    return path.suffix.lower() in SUFFIXES and path.is_file()
+
+
+def _estimate_batch(
+    name: str,
+    settings: Settings,
+    note: Callable[[str], None],
+    *,
+    json_mode: bool,
+    fields: str | None,
+) -> None:
+    import sys
+    from pathlib import Path
+
+    from framecast import batches
+    from framecast.cli import common
+    from framecast.report import batch_estimate_document
+    from framecast.ui import batch_estimate_table, console, print_json
+
+    cost = batches.price(batches.BatchRequest(path=Path(name)), settings, note)
+    if json_mode:
+        print_json(common.pick(batch_estimate_document(cost, cost.provider), fields))
+    else:
+        batch_estimate_table(console(sys.stdout), cost, provider=cost.provider)
