@@ -107,7 +107,7 @@ def _check_writable(planned: batchplan.BatchPlan) -> None:
         return
     first = planned.rows[0]
     placeholder = Job(id="job", provider="provider", status=JobStatus.QUEUED, prompt="video")
-    output = first.row.output or planned.output
+    output = planned.output_for(first.row)
     saving.check_writable(saving.target_path(output, placeholder, "mp4", row=first.row.number))
 
 

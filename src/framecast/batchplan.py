@@ -101,7 +101,17 @@ class BatchPlan:
 
     @property
     def output(self) -> str:
-        return self.settings.run.output or DEFAULT_OUTPUT
+        return self.output_for(None)
+
+    def output_for(self, row: Row | None) -> str:
+        """Where a row's video goes: its own `output`, else -o; a folder gets the batch's
+        default names in it ({row}-{prompt_slug}.mp4), since ids say nothing of the row."""
+        given = (row.output if row is not None else None) or self.settings.run.output
+        if given is None:
+            return DEFAULT_OUTPUT
+        if saving.is_template(given):
+            return given
+        return given.rstrip("/") + "/" + DEFAULT_OUTPUT
 
 
 def plan(

@@ -485,7 +485,7 @@ class BatchRun:
             return job
 
         delivery = Delivery(
-            output=planned.row.output or self.plan.output,
+            output=self.plan.output_for(planned.row),
             force=self.options.force,
             on_saved=self.options.on_saved,
         )

@@ -66,20 +66,15 @@ def estimate(
         _estimate_batch(prompt, settings, note, json_mode=json_mode, fields=fields)
         return
     priced = runs.price(runs.read_prompt(prompt), settings, note)
-    n = priced.prepared.request.n
+    n, prepared = priced.prepared.request.n, priced.prepared
     if json_mode:
-        prepared = priced.prepared
         document = estimate_document(
-            priced.estimate,
-            provider=priced.provider,
-            n=n,
-            adjustments=prepared.adjustments,
-            requested=prepared.requested,
-            conversions=prepared.conversions,
-        )
+            priced.estimate, provider=priced.provider, n=n, adjustments=prepared.adjustments,
+            requested=prepared.requested, conversions=prepared.conversions,
+        )  # fmt: skip
         print_json(common.pick(document, fields))
     else:
-        asked = priced.prepared.asked or priced.prepared.request
+        asked = prepared.asked or prepared.request
         estimate_table(
             console(sys.stdout),
             priced.estimate,

@@ -1,0 +1,402 @@
+"""`framecast batch FILE` and `estimate FILE` over loopback: a served emulator in the OpenAI
+dialect (whose requests can be counted), and the in-process one where nothing needs counting.
+
+Each run is the real CLI; each test asserts the exit code, stdout and stderr apart, what
+reached the emulator, the journal, and the MP4s saved.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from framecast.emulator import EmulatorConfig
+from framecast.emulator.videos import finishes_at
+from tests.conftest import Served, invoke, journal_rows, probe_mp4, serve
+
+PROMPTS = ["a paper boat on a rainy street", "a capybara in a hot spring", "a storm at sea"]
+
+
+@pytest.fixture
+def served(monkeypatch: pytest.MonkeyPatch) -> Iterator[Served]:
+    """The strict OpenAI server on loopback, as the configured provider."""
+    server = serve(EmulatorConfig(job_seconds=0.3, dialect="openai"))
+    monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
+    monkeypatch.setenv("FRAMECAST_PROVIDER", "openai")
+    yield server
+    server.server.stop()
+
+
+def jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    return path
+
+
+def results(stdout: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in stdout.splitlines()]
+
+
+def posts(served: Served) -> int:
+    return len([s for s in served.seen("POST") if s.path.rstrip("/").endswith("/videos")])
+
+
+def test_a_jsonl_batch_saves_every_row_and_reports_each(served: Served) -> None:
+    batch = jsonl(Path("prompts.jsonl"), [{"prompt": p, "seconds": 4} for p in PROMPTS])
+
+    result = invoke(
+        "batch", str(batch), "-m", "sora-2", "-o", "clips/{row}-{prompt_slug}.{ext}", "--json"
+    )
+
+    assert result.exit_code == 0, result.output
+    lines = sorted(results(result.stdout), key=lambda r: r["row"])
+    assert [r["row"] for r in lines] == [1, 2, 3]
+    assert {r["status"] for r in lines} == {"completed"}
+    assert set(lines[0]) == {
+        "row",
+        "line",
+        "id",
+        "status",
+        "path",
+        "bytes",
+        "cost",
+        "currency",
+        "error",
+        "earlier",
+    }
+    assert lines[0]["path"] == "clips/1-a-paper-boat-on-a-rainy-street.mp4"
+    for line in lines:
+        saved = Path(line["path"])
+        assert saved.stat().st_size == line["bytes"]
+        assert probe_mp4(saved).codec == "h264"
+        assert line["cost"] == pytest.approx(0.40) and line["currency"] == "USD"
+    assert "Batch: 3 row(s): 3 completed; cost 1.20 USD" in result.stderr
+    assert posts(served) == 3
+    rows = journal_rows(Path(__import__("os").environ["FRAMECAST_DATA_DIR"]))
+    assert sorted(r["status"] for r in rows) == ["completed"] * 3
+    assert all(r["output_path"] for r in rows)
+
+
+def test_plain_results_name_row_status_id_and_path(served: Served) -> None:
+    batch = jsonl(Path("p.jsonl"), [{"prompt": PROMPTS[0]}])
+
+    result = invoke("batch", str(batch), "-m", "sora-2", "-o", "out/")
+
+    assert result.exit_code == 0, result.output
+    (line,) = result.stdout.splitlines()
+    row, status, job_id, path, cost = line.split("  ")[:5]
+    assert (row, status) == ("row 1", "completed")
+    assert job_id.startswith("video_")
+    assert path == f"out/1-{'a-paper-boat-on-a-rainy-street'}.mp4"
+    assert cost == "0.40 USD"
+    assert "row 1" not in result.stderr
+
+
+def test_csv_and_toml_rows_send_their_own_options(served: Served) -> None:
+    Path("p.csv").write_text(
+        'prompt,seconds,size\n"a storm, at sea",8,1280x720\na quiet harbour,,\n'
+    )
+    Path("p.toml").write_text(
+        '[[job]]\nprompt = "a lighthouse"\nseconds = 12\n\n[[job]]\nprompt = "a gull"\n'
+    )
+
+    from_csv = invoke("batch", "p.csv", "-m", "sora-2", "--seconds", "4", "-o", "csv/", "--json")
+    from_toml = invoke("batch", "p.toml", "-m", "sora-2", "-o", "toml/", "--json")
+
+    assert from_csv.exit_code == 0, from_csv.output
+    assert from_toml.exit_code == 0, from_toml.output
+    bodies = [s.fields() for s in served.seen("POST") if s.path.endswith("/videos")]
+    sent = {b["prompt"]: (b.get("seconds"), b.get("size")) for b in bodies}
+    # A row's value wins over the flag; a row without one takes the flag's.
+    assert sent["a storm, at sea"] == ("8", "1280x720")
+    assert sent["a quiet harbour"][0] == "4"
+    assert sent["a lighthouse"][0] == "12"
+    assert {r["line"] for r in results(from_csv.stdout)} == {2, 3}
+    assert {r["line"] for r in results(from_toml.stdout)} == {1, 5}
+
+
+def test_a_bad_file_is_refused_whole_by_line_and_nothing_is_sent(served: Served) -> None:
+    Path("bad.jsonl").write_text(
+        '{"prompt": "fine"}\n'
+        '{"prompt": "x", "sekonds": 4}\n'
+        "\n"
+        "not json\n"
+        '{"prompt": "ok", "seconds": "four"}\n'
+        '{"seconds": 4}\n'
+        '{"prompt": "two", "n": 2}\n'
+    )
+
+    result = invoke("batch", "bad.jsonl", "-m", "sora-2")
+
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert "line 2: unknown key 'sekonds' (did you mean 'seconds'?)" in result.stderr
+    assert "line 4: not JSON" in result.stderr
+    assert 'line 5: seconds: expected a whole number, got "four"' in result.stderr
+    assert "line 6: no prompt" in result.stderr
+    assert "line 7: n: a row makes one video" in result.stderr
+    assert "framecast: error: bad.jsonl has 5 invalid row(s); nothing was sent." in result.stderr
+    assert "--skip-invalid" in result.stderr
+    assert "line 1" not in result.stderr
+    assert served.seen("POST") == []
+
+
+def test_a_row_the_provider_would_refuse_is_caught_before_sending(served: Served) -> None:
+    """Checked as generate checks a request: a missing image file, a strict adjustment."""
+    jsonl(
+        Path("p.jsonl"), [{"prompt": "a", "image": ["missing.png"]}, {"prompt": "b", "seconds": 10}]
+    )
+
+    result = invoke("batch", "p.jsonl", "-m", "sora-2", "--strict")
+
+    assert result.exit_code == 2
+    assert "line 1: --image" in result.stderr and "no such file" in result.stderr
+    assert "line 2:" in result.stderr
+    assert served.seen("POST") == []
+
+
+def test_skip_invalid_runs_the_valid_rows_and_reports_the_others(served: Served) -> None:
+    Path("p.jsonl").write_text('{"prompt": "good"}\n{"prompt": ""}\n')
+
+    result = invoke("batch", "p.jsonl", "-m", "sora-2", "-o", "out/", "--skip-invalid", "--json")
+
+    assert result.exit_code == 6
+    by_row = {r["row"]: r for r in results(result.stdout)}
+    assert by_row[1]["status"] == "completed"
+    assert by_row[2]["status"] == "invalid" and by_row[2]["id"] is None
+    assert "prompt: expected non-empty text" in by_row[2]["error"]["message"]
+    assert "Warning: p.jsonl: line 2: prompt: expected non-empty text" in result.stderr
+    assert "1 of 2 row(s) did not succeed (rows 2)" in result.stderr
+    assert posts(served) == 1
+
+
+def test_a_failed_row_does_not_stop_the_others_and_exits_6(served: Served) -> None:
+    rows: list[dict[str, Any]] = [{"prompt": p} for p in PROMPTS]
+    rows[1]["params"] = {"emulator_outcome": "failed"}
+    jsonl(Path("p.jsonl"), rows)
+
+    result = invoke("batch", "p.jsonl", "-m", "sora-2", "-o", "out/", "--json")
+
+    assert result.exit_code == 6
+    by_row = {r["row"]: r for r in results(result.stdout)}
+    assert by_row[2]["status"] == "failed" and by_row[2]["path"] is None
+    assert by_row[2]["error"]["message"]
+    assert by_row[1]["status"] == by_row[3]["status"] == "completed"
+    assert Path(by_row[3]["path"]).is_file()
+    assert "1 of 3 row(s) did not succeed (rows 2)" in result.stderr
+    assert "--retry-failed" in result.stderr
+    assert "Batch: 3 row(s): 2 completed, 1 failed" in result.stderr
+
+
+def test_running_the_same_file_again_sends_nothing_for_rows_made(served: Served) -> None:
+    jsonl(Path("p.jsonl"), [{"prompt": p} for p in PROMPTS[:2]])
+    first = invoke("batch", "p.jsonl", "-m", "sora-2", "-o", "out/", "--json")
+    assert first.exit_code == 0, first.output
+    sent = len(served.seen())
+
+    again = invoke("batch", "p.jsonl", "-m", "sora-2", "-o", "out/", "--json")
+
+    assert again.exit_code == 0, again.output
+    assert len(served.seen()) == sent  # not a status poll, not a download
+    lines = results(again.stdout)
+    assert {r["earlier"] for r in lines} == {True}
+    assert {r["id"] for r in lines} == {r["id"] for r in results(first.stdout)}
+    assert sorted(p.name for p in Path("out").iterdir()) == sorted(
+        Path(r["path"]).name for r in lines
+    )
+
+
+def test_a_file_saved_elsewhere_or_lost_is_downloaded_again_without_resubmitting(
+    served: Served,
+) -> None:
+    jsonl(Path("p.jsonl"), [{"prompt": PROMPTS[0]}])
+    first = invoke("batch", "p.jsonl", "-m", "sora-2", "-o", "out/", "--json")
+    assert first.exit_code == 0, first.output
+    (saved,) = results(first.stdout)
+    Path(saved["path"]).unlink()
+
+    again = invoke("batch", "p.jsonl", "-m", "sora-2", "-o", "out/", "--json")
+
+    assert again.exit_code == 0, again.output
+    (line,) = results(again.stdout)
+    assert line["earlier"] is True and line["path"] == saved["path"]
+    assert probe_mp4(Path(line["path"])).frames > 0
+    assert posts(served) == 1
+
+
+def test_no_wait_submits_every_row_and_a_later_run_collects_them(served: Served) -> None:
+    rows = [{"prompt": p, "params": {"emulator_job_seconds": 0.5}} for p in PROMPTS]
+    jsonl(Path("p.jsonl"), rows)
+
+    submitted = invoke("batch", "p.jsonl", "-m", "sora-2", "--no-wait", "--json")
+
+    assert submitted.exit_code == 0, submitted.output
+    lines = results(submitted.stdout)
+    assert {r["status"] for r in lines} == {"submitted"}
+    assert all(r["id"].startswith("video_") for r in lines)
+    assert not Path("1-a-paper-boat-on-a-rainy-street.mp4").exists()
+    assert posts(served) == 3
+
+    collected = invoke("batch", "p.jsonl", "-m", "sora-2", "--json")
+
+    assert collected.exit_code == 0, collected.output
+    assert posts(served) == 3  # followed, not submitted again
+    done = results(collected.stdout)
+    assert {r["status"] for r in done} == {"completed"}
+    assert {r["id"] for r in done} == {r["id"] for r in lines}
+    assert Path("1-a-paper-boat-on-a-rainy-street.mp4").is_file()
+
+
+def test_retry_failed_submits_only_the_rows_that_failed(served: Served) -> None:
+    jsonl(Path("p.jsonl"), [{"prompt": "made first"}])
+    assert invoke("batch", "p.jsonl", "-m", "sora-2", "-o", "out/").exit_code == 0
+    served.app.videos.timeline.failure_rate = 1.0
+    jsonl(Path("p.jsonl"), [{"prompt": "made first"}, {"prompt": "fails at first"}])
+    failing = invoke("batch", "p.jsonl", "-m", "sora-2", "-o", "out/", "--json")
+    assert failing.exit_code == 6
+    assert posts(served) == 2
+
+    served.app.videos.timeline.failure_rate = 0.0
+    without = invoke("batch", "p.jsonl", "-m", "sora-2", "-o", "out/", "--json")
+    assert without.exit_code == 6  # a failed row stays failed unless asked
+    assert {r["row"]: r["status"] for r in results(without.stdout)} == {1: "completed", 2: "failed"}
+    assert posts(served) == 2
+
+    retried = invoke("batch", "p.jsonl", "-m", "sora-2", "-o", "out/", "--json", "--retry-failed")
+
+    assert retried.exit_code == 0, retried.output
+    assert posts(served) == 3  # only the failed row was sent again
+    by_row = {r["row"]: r for r in results(retried.stdout)}
+    assert by_row[1]["earlier"] is True and by_row[2]["earlier"] is False
+    assert by_row[2]["status"] == "completed" and Path(by_row[2]["path"]).is_file()
+
+
+def test_shards_take_every_row_exactly_once_and_stay_put_when_rows_are_added(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("FRAMECAST_PROVIDER", "emulator")
+    prompts = [f"scene {n}" for n in range(12)]
+    jsonl(Path("p.jsonl"), [{"prompt": p} for p in prompts])
+
+    def shard_rows(k: int) -> dict[str, int]:
+        result = invoke("batch", "p.jsonl", "--shard", f"{k}/3", "--no-wait", "--json")
+        assert result.exit_code == 0, result.output
+        return {r["id"]: r["row"] for r in results(result.stdout)}
+
+    shards = [shard_rows(k) for k in (1, 2, 3)]
+    taken = [row for shard in shards for row in shard.values()]
+    assert sorted(taken) == list(range(1, 13))  # every row once, none twice
+    assert all(shards)  # twelve rows do not all land in one shard
+
+    from framecast.batchplan import Shard, plan
+    from framecast.settings import resolve
+
+    settings = resolve({})
+    before = {r.row.prompt: r for r in plan(Path("p.jsonl"), settings, shard=Shard(2, 3)).rows}
+    jsonl(Path("p.jsonl"), [{"prompt": "a new first row"}, *({"prompt": p} for p in prompts)])
+    after = {r.row.prompt: r for r in plan(Path("p.jsonl"), settings, shard=Shard(2, 3)).rows}
+    assert set(before) <= set(after)
+    assert {p: r.key for p, r in before.items()} == {p: after[p].key for p in before}
+
+
+def test_shard_must_be_k_of_n() -> None:
+    Path("p.jsonl").write_text('{"prompt": "a"}\n')
+
+    result = invoke("batch", "p.jsonl", "--provider", "emulator", "--shard", "4/3")
+
+    assert result.exit_code == 2
+    assert "--shard '4/3': expected K/N with 1 <= K <= N" in result.stderr
+    assert result.stdout == ""
+
+
+def test_max_cost_is_held_to_the_batch_total_before_anything_is_sent(served: Served) -> None:
+    jsonl(Path("p.jsonl"), [{"prompt": p} for p in PROMPTS])  # 3 x 0.40 USD
+
+    refused = invoke("batch", "p.jsonl", "-m", "sora-2", "--max-cost", "1.00")
+
+    assert refused.exit_code == 8
+    assert "The batch's estimate, 1.20 USD, is above --max-cost 1.00." in refused.stderr
+    assert refused.stdout == ""
+    assert served.seen("POST") == []
+
+    allowed = invoke("batch", "p.jsonl", "-m", "sora-2", "--max-cost", "1.25", "-o", "out/")
+
+    assert allowed.exit_code == 0, allowed.output
+    assert "Estimated 1.20 USD for 3 row(s) to submit." in allowed.stderr
+    assert posts(served) == 3
+
+
+def test_concurrency_bounds_the_jobs_unfinished_at_once(served: Served) -> None:
+    rows = [{"prompt": f"scene {n}", "params": {"emulator_job_seconds": 0.4}} for n in range(6)]
+    jsonl(Path("p.jsonl"), rows)
+
+    result = invoke("batch", "p.jsonl", "-m", "sora-2", "--concurrency", "2", "-o", "out/")
+
+    assert result.exit_code == 0, result.output
+    records = [served.app.store.get(line.split("  ")[2]) for line in result.stdout.splitlines()]
+    spans = [(r.created_at, finishes_at(r)) for r in records if r is not None]
+    assert len(spans) == 6
+    for start, _ in spans:
+        running = [s for s, end in spans if s <= start < end]
+        assert len(running) <= 2
+
+
+def test_estimate_file_prices_each_row_and_the_total(served: Served) -> None:
+    jsonl(
+        Path("p.jsonl"),
+        [
+            {"prompt": "a", "seconds": 4},
+            {"prompt": "b", "seconds": 8},
+            {"prompt": "c", "model": "my-own-model"},
+        ],
+    )
+
+    result = invoke("estimate", "p.jsonl", "-m", "sora-2", "--json")
+
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    by_row = {r["row"]: r for r in document["rows"]}
+    assert by_row[1]["total"] == pytest.approx(0.40)
+    assert by_row[2]["total"] == pytest.approx(0.80)
+    assert by_row[3]["total"] is None and by_row[3]["unpriced"]
+    assert document["totals"] == {"USD": pytest.approx(1.20)}
+    assert document["unpriced_rows"] == [3]
+    assert served.seen("POST") == []
+
+    table = invoke("estimate", "p.jsonl", "-m", "sora-2")
+    assert table.exit_code == 0
+    assert "total: 1.20 USD for 3 row(s)" in table.stdout
+    assert "not priced: row 3:" in table.stdout
+
+
+def test_estimate_file_offline_uses_the_table() -> None:
+    jsonl(Path("p.jsonl"), [{"prompt": "a", "model": "sora-2", "seconds": 8}])
+
+    result = invoke("estimate", "p.jsonl", "--json")
+
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["provider"] is None
+    assert document["totals"] == {"USD": pytest.approx(0.80)}
+    assert "priced offline from framecast's bundled table" in result.stderr
+
+
+def test_row_in_a_template_is_refused_outside_a_batch() -> None:
+    result = invoke("generate", "a", "--provider", "emulator", "-o", "{row}.mp4")
+
+    assert result.exit_code == 2
+    assert "{row} is a batch's row number; only `framecast batch` has one" in result.stderr
+
+
+def test_a_batch_into_one_file_is_refused_before_reading_rows(served: Served) -> None:
+    jsonl(Path("p.jsonl"), [{"prompt": "a"}, {"prompt": "b"}])
+
+    result = invoke("batch", "p.jsonl", "-m", "sora-2", "-o", "clip.mp4")
+
+    assert result.exit_code == 2
+    assert "-o 'clip.mp4' names one file, but a batch makes a video per row." in result.stderr
+    assert served.seen("POST") == []
