@@ -160,7 +160,9 @@ def test_a_row_the_provider_would_refuse_is_caught_before_sending(served: Served
 
 
 def test_skip_invalid_runs_the_valid_rows_and_reports_the_others(served: Served) -> None:
-    Path("p.jsonl").write_text('{"prompt": "good"}\n{"prompt": ""}\n')
+    Path("p.jsonl").write_text(
+        '{"prompt": "good"}\n{"prompt": ""}\n{"prompt": "typo", "sekonds": 4}\n'
+    )
 
     result = invoke("batch", "p.jsonl", "-m", "sora-2", "-o", "out/", "--skip-invalid", "--json")
 
@@ -170,7 +172,8 @@ def test_skip_invalid_runs_the_valid_rows_and_reports_the_others(served: Served)
     assert by_row[2]["status"] == "invalid" and by_row[2]["id"] is None
     assert "prompt: expected non-empty text" in by_row[2]["error"]["message"]
     assert "Warning: p.jsonl: line 2: prompt: expected non-empty text" in result.stderr
-    assert "1 of 2 row(s) did not succeed (rows 2)" in result.stderr
+    assert by_row[3]["status"] == "invalid" and by_row[3]["id"] is None
+    assert "2 of 3 row(s) did not succeed (rows 2, 3)" in result.stderr
     assert posts(served) == 1
 
 
