@@ -8,6 +8,9 @@ reached the emulator, the journal, and the MP4s saved.
 from __future__ import annotations
 
 import json
+import os
+import signal
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +19,17 @@ import pytest
 
 from framecast.emulator import EmulatorConfig
 from framecast.emulator.videos import finishes_at
-from tests.conftest import Served, invoke, journal_rows, probe_mp4, serve
+from tests.conftest import (
+    FRAMECAST,
+    TERMINAL,
+    Served,
+    invoke,
+    journal_rows,
+    plain,
+    probe_mp4,
+    serve,
+    spawn,
+)
 
 PROMPTS = ["a paper boat on a rainy street", "a capybara in a hot spring", "a storm at sea"]
 
@@ -76,7 +89,7 @@ def test_a_jsonl_batch_saves_every_row_and_reports_each(served: Served) -> None:
         assert line["cost"] == pytest.approx(0.40) and line["currency"] == "USD"
     assert "Batch: 3 row(s): 3 completed; cost 1.20 USD" in result.stderr
     assert posts(served) == 3
-    rows = journal_rows(Path(__import__("os").environ["FRAMECAST_DATA_DIR"]))
+    rows = journal_rows(Path(os.environ["FRAMECAST_DATA_DIR"]))
     assert sorted(r["status"] for r in rows) == ["completed"] * 3
     assert all(r["output_path"] for r in rows)
 
@@ -403,3 +416,145 @@ def test_a_batch_into_one_file_is_refused_before_reading_rows(served: Served) ->
     assert result.exit_code == 2
     assert "-o 'clip.mp4' names one file, but a batch makes a video per row." in result.stderr
     assert served.seen("POST") == []
+
+
+def faulty(monkeypatch: pytest.MonkeyPatch, spec: str) -> Served:
+    server = serve(EmulatorConfig(job_seconds=0.3, dialect="openai", faults=spec))
+    monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
+    monkeypatch.setenv("FRAMECAST_PROVIDER", "openai")
+    return server
+
+
+def test_a_429_on_a_submission_is_waited_out_and_the_batch_goes_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    served = faulty(monkeypatch, "create:429=0.2+1")
+    try:
+        jsonl(Path("p.jsonl"), [{"prompt": p} for p in PROMPTS])
+
+        result = invoke("batch", "p.jsonl", "-m", "sora-2", "-o", "out/", "--json", "-j", "1")
+
+        assert result.exit_code == 0, result.output
+        assert {r["status"] for r in results(result.stdout)} == {"completed"}
+        assert posts(served) == 4  # the refused one, sent again after its Retry-After
+        assert len({s.path for s in served.seen("GET", "/content")}) == 3
+    finally:
+        served.server.stop()
+
+
+def test_a_provider_that_keeps_refusing_stops_the_submissions_not_the_batch(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    served = faulty(monkeypatch, "create:429=0.05*inf+1")
+    try:
+        jsonl(Path("p.jsonl"), [{"prompt": p} for p in PROMPTS])
+
+        result = invoke("batch", "p.jsonl", "-m", "sora-2", "-o", "out/", "--json", "-j", "1")
+
+        assert result.exit_code == 5
+        by_row = {r["row"]: r for r in results(result.stdout)}
+        assert by_row[1]["status"] == "completed" and Path(by_row[1]["path"]).is_file()
+        assert by_row[2]["status"] == by_row[3]["status"] == "not_submitted"
+        assert "Run the same command again" in result.stderr
+        rows = journal_rows(Path(os.environ["FRAMECAST_DATA_DIR"]))
+        assert [r["status"] for r in rows] == ["completed"]  # nothing unknown, nothing lost
+    finally:
+        served.server.stop()
+
+
+def test_an_ambiguous_submission_stops_sending_and_is_never_sent_twice(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    served = faulty(monkeypatch, "create:500+1")
+    try:
+        jsonl(Path("p.jsonl"), [{"prompt": p} for p in PROMPTS])
+
+        first = invoke("batch", "p.jsonl", "-m", "sora-2", "-o", "out/", "--json", "-j", "1")
+
+        assert first.exit_code == 5
+        by_row = {r["row"]: r["status"] for r in results(first.stdout)}
+        assert by_row == {1: "completed", 2: "unknown", 3: "not_submitted"}
+        assert "Settle it with `framecast sync`" in first.stderr
+        assert posts(served) == 2
+
+        second = invoke("batch", "p.jsonl", "-m", "sora-2", "-o", "out/", "--json", "-j", "1")
+
+        assert second.exit_code == 6
+        again = {r["row"]: r["status"] for r in results(second.stdout)}
+        assert again == {1: "completed", 2: "unknown", 3: "completed"}
+        assert posts(served) == 3  # row 2 was not sent again: it may exist already
+    finally:
+        served.server.stop()
+
+
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_leaves_the_jobs_running_and_a_second_run_collects_them(
+    served: Served, isolated: Path, sig: signal.Signals, code: int
+) -> None:
+    rows = [{"prompt": p, "params": {"emulator_job_seconds": 2}} for p in PROMPTS]
+    jsonl(Path("p.jsonl"), rows)
+    argv = [*FRAMECAST, "batch", "p.jsonl", "-m", "sora-2", "-o", "out/", "-j", "2", "--json"]
+    child = spawn(argv, env=dict(os.environ))
+    deadline = time.monotonic() + 30
+    while len(journal_rows(isolated)) < 2 or any(
+        r["status"] == "submitting" for r in journal_rows(isolated)
+    ):
+        assert child.poll() is None and time.monotonic() < deadline, child.communicate()
+        time.sleep(0.05)
+    child.send_signal(sig)
+    stdout, stderr = child.communicate(timeout=30)
+
+    assert child.returncode == code
+    assert stdout == ""
+    assert "Stopped the batch. 2 job(s) keep running at the provider." in stderr
+    assert "Run the same command again" in stderr
+    assert posts(served) == 2
+
+    again = invoke("batch", "p.jsonl", "-m", "sora-2", "-o", "out/", "--json")
+
+    assert again.exit_code == 0, again.output
+    assert posts(served) == 3  # the two running were followed, not sent again
+    assert sorted(r["earlier"] for r in results(again.stdout)) == [False, True, True]
+    assert len(list(Path("out").glob("*.mp4"))) == 3
+
+
+def test_a_timeout_ends_the_batch_with_exit_7_and_says_how_to_resume(served: Served) -> None:
+    jsonl(Path("p.jsonl"), [{"prompt": "slow", "params": {"emulator_job_seconds": 30}}])
+
+    result = invoke("batch", "p.jsonl", "-m", "sora-2", "--timeout", "0.5")
+
+    assert result.exit_code == 7
+    assert result.stdout == ""
+    assert "Run the same command again" in result.stderr
+    assert posts(served) == 1
+
+
+def test_off_a_terminal_progress_comes_as_summary_lines(served: Served) -> None:
+    rows = [{"prompt": p, "params": {"emulator_job_seconds": 0.6}} for p in PROMPTS]
+    jsonl(Path("p.jsonl"), rows)
+
+    result = invoke("batch", "p.jsonl", "-m", "sora-2", "-o", "out/", "--heartbeat", "0.2")
+
+    assert result.exit_code == 0, result.output
+    progress = [line for line in result.stderr.splitlines() if line.startswith("batch: ")]
+    assert progress, result.stderr
+    assert all(" running, " in line and " queued; spent " in line for line in progress)
+    assert "\x1b" not in result.stderr
+    assert len(result.stdout.splitlines()) == 3  # results only
+
+
+def test_on_a_terminal_one_live_line_shows_the_whole_batch(served: Served) -> None:
+    lengths = (0.2, 1.2, 1.6)  # so that an ETA can be given between the first and last
+    rows = [
+        {"prompt": p, "params": {"emulator_job_seconds": t}}
+        for p, t in zip(PROMPTS, lengths, strict=True)
+    ]
+    jsonl(Path("p.jsonl"), rows)
+
+    result = invoke("batch", "p.jsonl", "-m", "sora-2", "-o", "out/", env=TERMINAL)
+
+    assert result.exit_code == 0, result.output
+    assert "finished:" in result.stderr and "ETA" in plain(result.stderr)
+    assert not any(line.startswith("batch: ") for line in result.stderr.splitlines())
+    assert len(result.stdout.splitlines()) == 3

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from framecast import batchplan, batchrun, saving
 from framecast.domain import Job, JobStatus
-from framecast.errors import JobFailed, UsageError
+from framecast.errors import JobFailed, SubmissionUnknown, UsageError
 from framecast.journal import Journal
 from framecast.settings import Settings, poll_policy
 
@@ -182,7 +182,13 @@ def raise_for_outcome(report: batchrun.BatchReport) -> None:
     provider unavailable, the key refused, the daily cap); otherwise 6, naming the rows."""
     stopped = report.stopped_by
     if stopped is not None:
-        stopped.hint = batchrun.RESUME_HINT
+        # Whatever stopped the batch keeps its own exit code (5, 3, 8); the rows it left
+        # unsent are in the results, and a second run sends them.
+        stopped.hint = (
+            "Settle it with `framecast sync`, then run the same command again for the rest."
+            if isinstance(stopped, SubmissionUnknown)
+            else batchrun.RESUME_HINT
+        )
         raise stopped
     failed = report.failed
     if not failed:

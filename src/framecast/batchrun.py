@@ -424,7 +424,10 @@ class BatchRun:
         batch can go on submitting."""
         code = type(error).__name__
         if isinstance(error, SubmissionUnknown):
+            # A job may exist and be billed. The next row would likely meet the same
+            # trouble, and a pile of unknown jobs costs money to settle: stop sending.
             self._finish(RowResult.of(planned, UNKNOWN, error=JobError(UNKNOWN, error.message)))
+            self.stopped_by = self.stopped_by or error
             return
         if isinstance(error, RequestRejected) and not isinstance(error, AuthError):
             # This row's request was refused; the next may be fine.

@@ -65,10 +65,21 @@ class BatchView:
         self.mode = "none" if quiet or mode == "none" else "bar" if live else "plain"
         self.heartbeat = heartbeat if heartbeat > 0 else 30.0
         self._last_line = time.monotonic()
-        self._status: Any = None
+        self._live: Any = None
         if self.mode == "bar":
-            self._status = err.status("batch starting", spinner="dots")
-            self._status.start()
+            from rich.live import Live
+            from rich.spinner import Spinner
+
+            self._spinner = Spinner("dots", text="batch starting")
+            # Results go to stdout as they come: the live line must not capture them.
+            self._live = Live(
+                self._spinner,
+                console=err,
+                refresh_per_second=4,
+                redirect_stdout=False,
+                redirect_stderr=False,
+            )
+            self._live.start()
 
     def row_finished(self, result: RowResult) -> None:
         if self.json_mode:
@@ -79,7 +90,9 @@ class BatchView:
     def progress(self, tally: Tally) -> float | None:
         now = time.monotonic()
         if self.mode == "bar":
-            self._status.update(clean(tally_text(tally, now), keep_newlines=False))
+            from rich.text import Text
+
+            self._spinner.update(text=Text(clean(tally_text(tally, now), keep_newlines=False)))
             return 0.25
         if self.mode == "plain" and now - self._last_line >= self.heartbeat:
             self._last_line = now
@@ -91,6 +104,6 @@ class BatchView:
             self.err.print(text, soft_wrap=True)
 
     def close(self) -> None:
-        if self._status is not None:
-            self._status.stop()
-            self._status = None
+        if self._live is not None:
+            self._live.stop()
+            self._live = None
