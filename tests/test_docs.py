@@ -48,6 +48,7 @@ def test_every_command_is_documented() -> None:
         "wait",
         "download",
         "estimate",
+        "batch",
         "models",
         "sync",
         "cancel",
