@@ -34,6 +34,7 @@ AS_INSTALLED = "import sys; sys.modules['click'] = None\n"
 # waiting and downloading.
 NOT_FOR_STATUS = (
     "rich",
+    "framecast.ui",  # the display: `status ID --json` prints results only (results.py)
     "framecast.emulator",
     "framecast.providers.lumenfall",
     "framecast.providers.nanogpt",

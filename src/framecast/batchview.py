@@ -11,7 +11,8 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from framecast.batchrun import RowResult, Tally
-from framecast.ui import duration, print_json, print_result
+from framecast.results import print_json, print_result
+from framecast.ui import duration
 from framecast.untrusted import clean
 
 if TYPE_CHECKING:

@@ -10,7 +10,6 @@ terminal. rich.progress loads only when a live display is actually drawn.
 from __future__ import annotations
 
 import json
-import re
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -20,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from framecast.domain import Job, JobStatus
 from framecast.report import human_bytes, money, status_phrase
+from framecast.results import value_text
 from framecast.untrusted import clean
 
 if TYPE_CHECKING:
@@ -30,9 +30,6 @@ if TYPE_CHECKING:
     from framecast.catalog import ModelInfo
     from framecast.errors import ProviderUnavailable
     from framecast.pricing import Estimate
-
-
-_C1 = re.compile("[\x7f-\x9f\u2028\u2029]")
 
 
 def console(stream: Any) -> Console:
@@ -286,23 +283,6 @@ def make_display(
     return PlainDisplay(err, heartbeat=heartbeat)
 
 
-def print_json(document: dict[str, Any]) -> None:
-    """One JSON object per line on stdout (JSON Lines), for scripts.
-
-    JSON escapes C0 controls itself; C1 controls and line separators are escaped
-    too, since some terminals act on them even when they arrive inside a string.
-    """
-    text = _C1.sub(lambda m: f"\\u{ord(m[0]):04x}", json.dumps(document, ensure_ascii=False))
-    sys.stdout.write(text + "\n")
-    sys.stdout.flush()
-
-
-def print_result(text: str) -> None:
-    """One plain result line on stdout (a path, an id, a field), cleaned like all shown text."""
-    sys.stdout.write(clean(text, keep_newlines=False) + "\n")
-    sys.stdout.flush()
-
-
 def summary(job: Job, path: Path | None, size: int | None, elapsed: float | None) -> str:
     """The closing line of a finished job, for stderr."""
     parts = [f"Saved {path}" if path is not None else f"{job.id} {job.status.value}"]
@@ -319,21 +299,6 @@ def summary(job: Job, path: Path | None, size: int | None, elapsed: float | None
     if elapsed is not None:
         parts.append(f"{elapsed:.1f}s")
     return " · ".join(parts)
-
-
-def value_text(value: object) -> str:
-    """A document's value as one line of text for scripts (TSV, --print): in full, cleaned."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list):
-        text = "; ".join(str(item) for item in value)
-    elif isinstance(value, dict):
-        text = json.dumps(value, ensure_ascii=False)
-    else:
-        text = str(value)
-    return clean(text, keep_newlines=False).replace("\t", " ")
 
 
 def print_tsv(rows: Iterable[Iterable[object]]) -> None:

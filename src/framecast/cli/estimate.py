@@ -57,7 +57,8 @@ def estimate(
     from framecast import runs
     from framecast.cli import common
     from framecast.report import estimate_document
-    from framecast.ui import console, estimate_table, print_json
+    from framecast.results import print_json
+    from framecast.ui import console, estimate_table
 
     common.fields_need_json(json_mode, fields)
     settings = common.settings_for(ctx, given)
@@ -108,7 +109,8 @@ def _estimate_batch(
     from framecast import batches
     from framecast.cli import common
     from framecast.report import batch_estimate_document
-    from framecast.ui import batch_estimate_table, console, print_json
+    from framecast.results import print_json
+    from framecast.ui import batch_estimate_table, console
 
     cost = batches.price(batches.BatchRequest(path=Path(name)), settings, note)
     if json_mode:

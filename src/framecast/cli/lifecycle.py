@@ -175,7 +175,7 @@ def _show(done: list[Done], json_mode: bool) -> None:
     of the first job that was not done."""
     from framecast.cli.app import report
     from framecast.lifecycle import first_failure
-    from framecast.ui import print_json, print_result
+    from framecast.results import print_json, print_result
 
     for item in done:
         if json_mode:

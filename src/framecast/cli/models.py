@@ -42,7 +42,8 @@ def models(
     from framecast import listing
     from framecast.cli import common
     from framecast.report import model_document
-    from framecast.ui import console, model_details, models_table, print_json
+    from framecast.results import print_json
+    from framecast.ui import console, model_details, models_table
 
     err = common.stderr()
     settings = common.settings_for(ctx, given)

@@ -81,7 +81,7 @@ def spend(
       framecast spend --since 2026-05-01 --until 2026-05-31 --by provider --json
     """
     from framecast import spending
-    from framecast.ui import print_json
+    from framecast.results import print_json
 
     report = spending.spend(since, until, [grouping.value for grouping in by or ()])
     if json_mode:
@@ -187,7 +187,7 @@ def balance(
     """
     from framecast import balances
     from framecast.cli import common
-    from framecast.ui import print_json
+    from framecast.results import print_json
 
     reported = balances.balance(common.settings_for(ctx, given))
     if json_mode:

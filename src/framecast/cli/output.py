@@ -8,7 +8,8 @@ from pathlib import Path
 
 from framecast.domain import Job
 from framecast.report import job_document, select
-from framecast.ui import console, print_json, print_result, summary, value_text
+from framecast.results import print_json, print_result, value_text
+from framecast.ui import console, summary
 
 
 def emit(

@@ -56,7 +56,8 @@ def list_profiles(
     import sys
 
     from framecast import config, profiles
-    from framecast.ui import console, print_json
+    from framecast.results import print_json
+    from framecast.ui import console
 
     loaded = config.load(_path(ctx, config_file), must_exist=_named(ctx, config_file))
     for name in sorted(loaded.profiles):
@@ -97,7 +98,7 @@ def show_profile(
     import tomli_w
 
     from framecast import config, profiles
-    from framecast.ui import print_json
+    from framecast.results import print_json
 
     named = _named(ctx, config_file)
     loaded = config.load(_path(ctx, config_file), must_exist=named)
@@ -217,8 +218,9 @@ def show_config(
     import sys
 
     from framecast.cli.common import settings_for
+    from framecast.results import print_json
     from framecast.settings import explain
-    from framecast.ui import console, print_json, settings_table
+    from framecast.ui import console, settings_table
 
     settings = settings_for(ctx, {"profile": profile, "config_file": config_file})
     rows = explain(settings, profile or (ctx.find_root().obj or {}).get("profile"))

@@ -27,16 +27,7 @@ from framecast.report import (
     select,
     status_phrase,
 )
-from framecast.ui import (
-    ColumnSpec,
-    console,
-    job_details,
-    jobs_table,
-    print_json,
-    print_result,
-    print_tsv,
-    value_text,
-)
+from framecast.results import print_json, print_result, value_text
 from framecast.untrusted import clean
 
 if TYPE_CHECKING:
@@ -134,6 +125,8 @@ def show_entries(
         return
     if not documents:
         return
+    from framecast.ui import ColumnSpec, console, jobs_table, print_tsv
+
     out = console(sys.stdout)
     if not out.is_terminal:
         names = fields or TSV_FIELDS
@@ -179,6 +172,8 @@ def show_job(
     if json_mode:
         print_json(select(document, fields) if fields else document)
         return
+    from framecast.ui import console, job_details, print_tsv
+
     out = console(sys.stdout)
     if not out.is_terminal:
         print_tsv(select(document, fields or JOB_FIELDS).items())

@@ -53,7 +53,7 @@ def sync(
     """
     from framecast.cli import common
     from framecast.reconcile import reconcile_all
-    from framecast.ui import print_json, print_result
+    from framecast.results import print_json, print_result
 
     settings = common.settings_for(ctx, given)
     err = common.stderr()

@@ -102,7 +102,8 @@ def verify(
       framecast webhook verify body.json --id "$ID" --timestamp "$TS" --signature "$SIG"
     """
     from framecast.errors import WebhookRejected
-    from framecast.ui import print_json, print_tsv
+    from framecast.results import print_json
+    from framecast.ui import print_tsv
     from framecast.webhook_verify import check_delivery, rejected_document
 
     given = {
