@@ -35,6 +35,9 @@ AS_INSTALLED = "import sys; sys.modules['click'] = None\n"
 NOT_FOR_STATUS = (
     "rich",
     "framecast.ui",  # the display: `status ID --json` prints results only (results.py)
+    "framecast.catalog",  # models are not listed or priced to follow a job
+    "framecast.inputs",  # no request is built
+    "framecast.polling",  # nothing is waited for
     "framecast.emulator",
     "framecast.providers.lumenfall",
     "framecast.providers.nanogpt",

@@ -36,11 +36,11 @@ from framecast.options import (
     RunSettings,
     declared,
 )
-from framecast.polling import PollPolicy
 from framecast.providers import available_providers, get_provider
 from framecast.untrusted import is_loopback_host, mask_url, strip_userinfo
 
 if TYPE_CHECKING:
+    from framecast.polling import PollPolicy
     from framecast.providers.base import Provider
 
 PROVIDER_ENV = "FRAMECAST_PROVIDER"
@@ -267,6 +267,8 @@ def check_key_transport(name: str, url: str, settings: Settings) -> None:
 
 
 def poll_policy(settings: Settings) -> PollPolicy:
+    from framecast.polling import PollPolicy  # only commands that wait poll
+
     defaults, run = PollPolicy(), settings.run
     policy = PollPolicy(
         fixed=run.poll_interval,

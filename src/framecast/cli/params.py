@@ -120,16 +120,16 @@ def takes(
 
 def parsed(given: Mapping[str, Any]) -> dict[str, Any]:
     """The flags' values by setting name, KEY=VALUE lists turned into tables."""
-    from framecast.inputs import parse_metadata, parse_params
     from framecast.options import declared
 
     values: dict[str, Any] = {}
     for name, option in declared().items():
         value = given.get(name)
-        if option.kind == "strings" and value:
-            value = parse_metadata(value)
-        elif option.kind == "table" and value:
-            value = parse_params(value)
+        if option.kind in ("strings", "table") and value:
+            # inputs.py loads only when a table was given (not for `status ID --json`).
+            from framecast.inputs import parse_metadata, parse_params
+
+            value = (parse_metadata if option.kind == "strings" else parse_params)(value)
         if option.kind in ("strings", "table", "list") and not value:
             value = None
         values[name] = value

@@ -15,14 +15,17 @@ import mimetypes
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from framecast.catalog import ModelInfo
 from framecast.domain import Job, JobError, JobRequest, JobStatus, normalise_status
 from framecast.errors import ProviderUnavailable, UsageError
 from framecast.http import Answer
 from framecast.providers.base import Asset, Capabilities, Listing, Provider, Removal, Variant
 from framecast.untrusted import is_job_id, path_part, shown_id
+
+if TYPE_CHECKING:
+    # The catalog loads where models are listed or narrowed, not to follow a job.
+    from framecast.catalog import ModelInfo
 
 URL_PREFIXES = ("https://", "http://", "data:")
 # What the official API takes (VideoSeconds and VideoSize in its spec).
@@ -338,6 +341,8 @@ class OpenAIProvider(Provider):
         return Listing(found, complete=False)
 
     def list_models(self) -> list[ModelInfo]:
+        from framecast.catalog import ModelInfo
+
         listing = mapping(self.http.request("GET", "models").data)
         return [
             ModelInfo(
