@@ -558,3 +558,19 @@ def test_on_a_terminal_one_live_line_shows_the_whole_batch(served: Served) -> No
     assert "finished:" in result.stderr and "ETA" in plain(result.stderr)
     assert not any(line.startswith("batch: ") for line in result.stderr.splitlines())
     assert len(result.stdout.splitlines()) == 3
+
+
+def test_the_daily_cap_counts_the_whole_batch_before_anything_is_sent(served: Served) -> None:
+    jsonl(Path("p.jsonl"), [{"prompt": p} for p in PROMPTS])  # 3 x 0.40 USD
+
+    refused = invoke("batch", "p.jsonl", "-m", "sora-2", "--max-daily-cost", "1.00")
+
+    assert refused.exit_code == 8
+    assert refused.stdout == ""
+    assert "max_daily_cost" in refused.stderr or "daily" in refused.stderr
+    assert served.seen("POST") == []
+
+    allowed = invoke("batch", "p.jsonl", "-m", "sora-2", "--max-daily-cost", "1.30", "-o", "o/")
+
+    assert allowed.exit_code == 0, allowed.output
+    assert posts(served) == 3
