@@ -74,6 +74,22 @@ def test_the_startup_benchmark_runs(
         assert baseline in line and "ratio" in line, line
 
 
+def test_the_batch_benchmark_runs(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """bench_batch.py at 3 rows: a real `framecast batch` process, every row checked."""
+    bench = load("bench_batch", monkeypatch)
+
+    bench.main(["--jobs", "3", "--job-seconds", "0.2", "--concurrency", "3"])
+
+    out = capsys.readouterr().out
+    assert "framecast batch: 3 rows" in out
+    assert "ratio (framecast / goal)" in out and "150 MB" in out
+    assert "3 GET content" in out and "3 POST create" in out
+    assert "every row completed, saved and journaled" in out and "PROBLEM" not in out
+    assert "0 requests, exit code 0" in out.split("the same again")[1].splitlines()[0]
+
+
 def test_the_detection_benchmark_runs(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
