@@ -12,7 +12,9 @@ Retries are polite and never risk a second paid job:
 
 Waits back off exponentially with jitter and honour Retry-After (seconds, an HTTP
 date, or `retry-after-ms`); a wait longer than the cap, or past the caller's
-deadline, fails at once, saying so. Answers are read with a size cap, and
+deadline, fails at once, saying so. A 429 or 503 with Retry-After holds every later
+request on the client (from any thread: a batch submits, polls and downloads on
+several) until then, not only the one refused. Answers are read with a size cap, and
 credentials only ever go to the API's own origin: redirects of a submission to
 another origin are refused rather than followed with the prompt.
 """
@@ -22,6 +24,7 @@ from __future__ import annotations
 import email.utils
 import json
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -199,6 +202,9 @@ class ApiClient:
         self._hurry: float | None = None  # a short timeout for requests made on the way out
         self._sleep = sleep
         self._clock = clock
+        self._held_until = 0.0  # a clock() value: the server asked every request to wait
+        self._holding = threading.Lock()
+        self._served = threading.local()  # `until`: the hold this thread already waited out
         # Whatever a server echoes back, the key never reaches the screen.
         self._secrets = [
             value.partition(" ")[2] or value for value in (auth_headers or {}).values() if value
@@ -247,6 +253,11 @@ class ApiClient:
         maybe_acted = False
         while True:
             try:
+                self._wait_if_held(where)
+            except ProviderError as error:
+                error.may_have_acted = maybe_acted  # nothing more was sent
+                raise
+            try:
                 return self._exchange(method, path, headers, expect_json, **kwargs)
             except _Retryable as failure:
                 maybe_acted = maybe_acted or not failure.unsent
@@ -263,6 +274,35 @@ class ApiClient:
                 error.may_have_acted = maybe_acted or not (idempotent or refused)
                 raise
             attempt += 1
+
+    def hold(self, seconds: float) -> None:
+        """Hold every request on this client for `seconds` (a server's Retry-After)."""
+        with self._holding:
+            self._held_until = max(self._held_until, self._clock() + seconds)
+
+    def _wait_if_held(self, where: str) -> None:
+        """Wait out a Retry-After the server gave any request on this client; a wait that
+        cannot fit (past the deadline, longer than framecast waits, or while leaving)
+        fails at once."""
+        held = self._held_until
+        seconds = held - self._clock()
+        if seconds > 0 and held > getattr(self._served, "until", 0.0):
+            if seconds > self.retry.max_wait or self._hurry is not None:
+                refusal = ProviderUnavailable(
+                    f"{where}: the server asked for a pause of {seconds:.0f} s more before "
+                    "anything else is sent."
+                )
+            elif self.deadline is not None and self._clock() + seconds > self.deadline:
+                left = max(0.0, self.deadline - self._clock())
+                refusal = ProviderUnavailable(
+                    f"{where}: the server asked for a pause of {seconds:.0f} s more, "
+                    f"but only {left:.0f} s of the timeout are left."
+                )
+            else:
+                self._sleep(seconds)
+                return
+            refusal.retry_after = seconds
+            raise refusal
 
     def _pause(self, failure: _Retryable, attempt: int, where: str) -> None:
         """Wait before the next attempt: as long as the server asked, else a short backoff.
@@ -288,6 +328,7 @@ class ApiClient:
             )
         else:
             self._sleep(seconds)
+            self._served.until = self._held_until  # what it asked of this thread is done
             return
         refusal.retry_after = seconds
         raise refusal
@@ -381,6 +422,8 @@ class ApiClient:
                 # 429 and 408 say the request was not taken up, so it was not acted on.
                 unsent = response.status_code in (408, 429)
                 error.retry_after = retry_after(response.headers)
+                if error.retry_after and response.status_code in (429, 503):
+                    self.hold(error.retry_after)
                 raise _Retryable(error, unsent=unsent, wait=error.retry_after)
             raise error
         data: Any = None
