@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 
 def tally_text(tally: Tally, now: float) -> str:
-    spent = ", ".join(f"{v:.2f} {c}" for c, v in tally.spent.items()) or "0.00"
+    spent = ", ".join(f"{v:.2f} {c}" for c, v in tally.spent.items()) or "nothing yet"
     eta = tally.eta(now)
     text = (
         f"{tally.done + tally.failed}/{tally.total} finished: {tally.done} done, "
