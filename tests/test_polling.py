@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import dataclasses
+import json
+import os
+import threading
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 from framecast.domain import Job, JobStatus
+from framecast.emulator import EmulatorConfig
 from framecast.errors import ProviderUnavailable, WaitTimeout
-from framecast.polling import PollPolicy, track
+from framecast.forecast import Lengths
+from framecast.http import ApiClient, RetryPolicy
+from framecast.journal import Journal
+from framecast.polling import PollPolicy, track, typical_lengths
+from tests.conftest import invoke, journal_rows, serve
 
 
 class FakeTime:
@@ -228,3 +237,172 @@ def test_a_run_with_nothing_yet_waits_for_the_feed() -> None:
 
     assert [j.id for j in final] == ["late"]
     assert fake.sleeps and all(s > 0 for s in fake.sleeps)
+
+
+def last_stretch(hint: float | None) -> Callable[[int, Job], Job]:
+    """A job seen queued, then at 99% (a forecast would look again soon), then done."""
+    answers = [(JobStatus.QUEUED, 0), (JobStatus.IN_PROGRESS, 40)]
+    answers += [(JobStatus.IN_PROGRESS, 99)] * 4 + [(JobStatus.COMPLETED, 100)]
+
+    def fetch(index: int, current: Job) -> Job:
+        status, progress = answers.pop(0)
+        return dataclasses.replace(current, status=status, progress=progress, poll_after=hint)
+
+    return fetch
+
+
+def test_without_a_hint_a_job_in_its_last_stretch_is_polled_at_the_forecast_pace() -> None:
+    fake = FakeTime()
+    policy = PollPolicy(initial=8, factor=1, jitter=0)
+
+    track([job("a")], last_stretch(None), policy=policy, clock=fake.clock, sleep=fake.sleep)
+
+    assert fake.sleeps[:2] == [8, 8], "nothing to forecast from yet: the backoff"
+    assert all(0 < s < 8 for s in fake.sleeps[3:]), "then the forecast's denser pace"
+
+
+def test_a_forecast_never_polls_faster_than_the_servers_hint() -> None:
+    fake = FakeTime()
+
+    first = job("a", poll_after=5.0)
+    track([first], last_stretch(5.0), policy=PollPolicy(), clock=fake.clock, sleep=fake.sleep)
+
+    assert fake.sleeps and all(s >= 5.0 for s in fake.sleeps)
+
+
+def test_a_fixed_interval_overrides_hint_and_forecast() -> None:
+    for hint in (None, 5.0):
+        fake = FakeTime()
+        policy = PollPolicy(fixed=0.5)
+        track([job("a")], last_stretch(hint), policy=policy, clock=fake.clock, sleep=fake.sleep)
+        assert set(fake.sleeps) == {0.5}
+
+
+def test_jobs_that_finish_teach_the_run_their_length() -> None:
+    fake = FakeTime()
+    lengths = Lengths()
+
+    def fetch(index: int, current: Job) -> Job:
+        done = fake.now >= 6
+        return dataclasses.replace(
+            current, status=JobStatus.COMPLETED if done else JobStatus.QUEUED
+        )
+
+    track(
+        [job("a", model="m"), job("b", model="m")],
+        fetch,
+        policy=PollPolicy(fixed=3),
+        lengths=lengths,
+        clock=fake.clock,
+        sleep=fake.sleep,
+    )
+
+    assert lengths.known[("test", "m")] == [6.0, 6.0]
+
+
+def test_typical_lengths_come_from_completed_journal_entries(tmp_path: Path) -> None:
+    with Journal(tmp_path / "journal.sqlite3") as journal:
+        for n, (status, took) in enumerate(
+            [(JobStatus.COMPLETED, 30.0), (JobStatus.FAILED, 5.0), (JobStatus.COMPLETED, 40.0)]
+        ):
+            made = job(f"v{n}", status, model="sora-2", created_at=1000.0, completed_at=1000 + took)
+            journal.update(made, "http://127.0.0.1:1/v1")
+        lengths = typical_lengths(journal.recent(500))
+
+    assert sorted(lengths.known[("test", "sora-2")]) == [30.0, 40.0]
+
+
+class Held:
+    """A fake clock for an ApiClient whose sleeps are recorded, never slept."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(round(seconds, 3))
+        self.now += seconds
+
+
+def test_a_429_holds_every_request_on_the_client_from_every_thread() -> None:
+    """One status request is refused with Retry-After: 30; a request from another thread
+    (a batch's poller, its downloads) waits those 30 s before it is sent."""
+    served = serve(EmulatorConfig(job_seconds=60))
+    fake = Held()
+    http = ApiClient(
+        served.base_url,
+        auth_headers={"Authorization": "Bearer sk-test"},
+        retry=RetryPolicy(max_retries=0),
+        sleep=fake.sleep,
+        clock=fake.clock,
+    )
+    try:
+        made = http.request("POST", "videos", json={"prompt": "a kite"}).data["id"]
+        served.app.inject("status:429=30")
+        with pytest.raises(ProviderUnavailable):
+            http.request("GET", f"videos/{made}")
+        assert fake.sleeps == []
+
+        other = threading.Thread(target=lambda: http.request("GET", f"videos/{made}"))
+        other.start()
+        other.join()
+
+        assert fake.sleeps == [30.0]
+        assert len(served.seen("GET", made)) == 2
+    finally:
+        http.close()
+        served.server.stop()
+
+
+def test_a_hold_past_the_deadline_fails_at_once_without_sending() -> None:
+    served = serve(EmulatorConfig(job_seconds=60))
+    fake = Held()
+    http = ApiClient(
+        served.base_url,
+        auth_headers={"Authorization": "Bearer sk-test"},
+        retry=RetryPolicy(max_retries=0),
+        sleep=fake.sleep,
+        clock=fake.clock,
+    )
+    try:
+        made = http.request("POST", "videos", json={"prompt": "a kite"}).data["id"]
+        served.app.inject("status:429=30")
+        with pytest.raises(ProviderUnavailable):
+            http.request("GET", f"videos/{made}")
+        http.deadline = fake.now + 5
+
+        with pytest.raises(ProviderUnavailable, match="only 5 s of the timeout") as caught:
+            http.request("GET", f"videos/{made}")
+
+        assert caught.value.retry_after == pytest.approx(30)
+        assert fake.sleeps == []
+        assert len(served.seen("GET", made)) == 1, "nothing more was sent"
+    finally:
+        http.close()
+        served.server.stop()
+
+
+def test_wait_follows_a_job_on_the_realistic_timeline_to_completion() -> None:
+    """A real `wait` over loopback against the strict OpenAI server with no poll hint: the
+    forecasting scheduler follows the job to the end and journals it completed."""
+    served = serve(
+        EmulatorConfig(job_seconds=1.0, timeline="realistic", poll_hint="off", dialect="openai")
+    )
+    env = {"OPENAI_BASE_URL": served.base_url, "OPENAI_API_KEY": "sk-test-not-a-real-key"}
+    try:
+        made = invoke("generate", "a kite", "--no-wait", "-q", env=env)
+        assert made.exit_code == 0, made.output
+        job_id = made.stdout.strip()
+
+        waited = invoke("wait", job_id, "--json", env=env)
+
+        assert waited.exit_code == 0, waited.output
+        assert json.loads(waited.stdout)["status"] == "completed"
+        (row,) = journal_rows(Path(os.environ["FRAMECAST_DATA_DIR"]))
+        assert (row["id"], row["status"]) == (job_id, "completed")
+        assert len(served.seen("GET", job_id)) >= 2
+    finally:
+        served.server.stop()

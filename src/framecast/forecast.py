@@ -181,7 +181,8 @@ class Forecast:
         """When its progress reached the level seen: between the poll before and the first
         that saw it."""
         assert self.level_since is not None
-        return (self.level_since + (self.level_before or self.level_since)) / 2
+        before = self.level_since if self.level_before is None else self.level_before
+        return (self.level_since + before) / 2
 
     def gap(self, now: float) -> float | None:
         """Seconds until the next poll is due, or None with nothing to forecast from."""

@@ -1,14 +1,24 @@
 """How late framecast notices that a job finished, and how many requests it spends on it,
-beside a 5-second polling loop (the seeds' curl loop) in the same run.
+beside a 5-second polling loop (the seeds' curl loop) and the openai SDK's
+`client.videos.poll` in the same run.
 
-Run: python tests/benchmarks/bench_detection.py [--jobs 40] [--nominal 15]
+Run: python tests/benchmarks/bench_detection.py [--jobs 40] [--nominal 15] [--seed 0]
 
-A served emulator (loopback) runs its realistic timeline with no poll hint: job lengths
+The SDK baseline needs the openai package, which is not a dependency of framecast nor of
+its test extras; install it into the venv for the benchmark only (`pip install openai`).
+Without it that baseline is skipped, saying so.
+
+A served emulator (loopback, the strict OpenAI dialect unless --dialect lumenfall, which
+reports no progress) runs its realistic timeline with no poll hint: job lengths
 are unknown to the client (log-normal around --nominal seconds, 0.3x to 3x) and progress
-stalls and jumps. framecast follows every job in one `framecast wait` process; the
-baseline polls each job every 5 seconds from its own thread. A job's detection delay is
-when the poller first saw it completed, minus when the emulator finished it. Prints
-medians, p90s and requests per job; asserts nothing (timings never go in tests).
+stalls and jumps. framecast follows every job in one `framecast wait` process, twice:
+with a fresh journal ("cold": it only learns lengths from jobs that finish during the
+run) and then with a journal holding that first run's jobs ("journal": the model's
+typical length is known; the emulator draws new jobs from the next seed). The baselines
+poll each job from its own thread: every 5 seconds, or as the SDK's `poll` does (every
+second without a hint). A job's detection delay is when the poller first saw it
+completed, minus when the emulator finished it. Prints medians, p90s, requests per job
+and ratios; asserts nothing (timings never go in tests).
 """
 
 from __future__ import annotations
@@ -116,13 +126,53 @@ def five_second_loop(origin: str, ids: list[str]) -> dict[str, float]:
     return seen
 
 
+def sdk_poll(origin: str, ids: list[str]) -> dict[str, float]:
+    """One thread per job in `client.videos.poll(id)` (openai-python), one shared client."""
+    import warnings
+
+    from openai import OpenAI
+
+    seen: dict[str, float] = {}
+    lock = threading.Lock()
+    client = OpenAI(base_url=origin + "/v1", api_key="sk-bench", max_retries=0)
+
+    def follow(job_id: str) -> None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # the Videos API's shutdown
+            video = client.videos.poll(job_id)
+        if video.status == "completed":
+            with lock:
+                seen[job_id] = time.time()
+
+    threads = [threading.Thread(target=follow, args=(job_id,)) for job_id in ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    client.close()
+    return seen
+
+
+def has_openai() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("openai") is not None
+
+
 def measure(
-    name: str, jobs: int, nominal: float, poller: Callable[[str, list[str]], dict[str, float]]
+    name: str,
+    jobs: int,
+    nominal: float,
+    poller: Callable[[str, list[str]], dict[str, float]],
+    seed: int = 0,
+    dialect: str = "openai",
 ) -> Figures:
     from framecast.emulator import EmulatorApp, EmulatorConfig
     from framecast.emulator.server import EmulatorServer
 
-    config = EmulatorConfig(job_seconds=nominal, timeline="realistic", poll_hint="off")
+    config = EmulatorConfig(
+        job_seconds=nominal, timeline="realistic", poll_hint="off", seed=seed, dialect=dialect
+    )
     server = EmulatorServer(EmulatorApp(config), "127.0.0.1", 0)
     server.start_background()
     try:
@@ -140,24 +190,55 @@ def measure(
     return Figures(delays, requests, len(delays))
 
 
+def ratios(ours: Figures, theirs: Figures) -> str:
+    delay = statistics.median(ours.delays) / max(statistics.median(theirs.delays), 1e-9)
+    requests = (ours.requests / ours.jobs) / max(theirs.requests / theirs.jobs, 1e-9)
+    return f"median delay ratio {delay:.2f}, requests/job ratio {requests:.2f}"
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=40)
     parser.add_argument("--nominal", type=float, default=15.0, help="typical job length (s)")
+    parser.add_argument("--seed", type=int, default=0, help="the emulator's timeline seed")
+    parser.add_argument("--dialect", choices=("openai", "lumenfall"), default="openai")
     args = parser.parse_args(argv)
+    kinds = (args.seed, args.dialect)
     print(
         f"completion detection, {args.jobs} jobs of about {args.nominal:g} s "
-        "(realistic timeline, no poll hint):"
+        f"(realistic timeline, no poll hint, seed {args.seed}, {args.dialect} dialect):"
     )
     with tempfile.TemporaryDirectory() as data:
-        ours = measure(
-            "framecast", args.jobs, args.nominal, lambda o, ids: framecast_wait(o, ids, data)
+        cold = measure(
+            "framecast",
+            args.jobs,
+            args.nominal,
+            lambda o, ids: framecast_wait(o, ids, data),
+            *kinds,
         )
-    loop = measure("loop", args.jobs, args.nominal, five_second_loop)
-    print(ours.line("framecast wait"))
+        warm = measure(
+            "framecast",
+            args.jobs,
+            args.nominal,
+            lambda o, ids: framecast_wait(o, ids, data),
+            args.seed + 1,
+            args.dialect,
+        )
+    loop = measure("loop", args.jobs, args.nominal, five_second_loop, *kinds)
+    sdk = measure("sdk", args.jobs, args.nominal, sdk_poll, *kinds) if has_openai() else None
+    print(cold.line("framecast wait (cold)"))
+    print(warm.line("framecast wait (journal)"))
     print(loop.line(f"{LOOP_SECONDS:g}-second loop"))
-    ratio = statistics.median(ours.delays) / max(statistics.median(loop.delays), 1e-9)
-    print(f"  median delay ratio (framecast / loop): {ratio:.2f}")
+    if sdk is not None:
+        print(sdk.line("openai SDK videos.poll"))
+    else:
+        print(
+            "  openai SDK videos.poll       skipped: openai is not installed (pip install openai)"
+        )
+    for name, ours in (("cold", cold), ("journal", warm)):
+        print(f"  framecast ({name}) / loop: {ratios(ours, loop)}")
+        if sdk is not None:
+            print(f"  framecast ({name}) / SDK poll: {ratios(ours, sdk)}")
 
 
 if __name__ == "__main__":
