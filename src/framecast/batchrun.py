@@ -41,7 +41,7 @@ from framecast.errors import (
 )
 from framecast.jobrun import JobRun
 from framecast.journal import Entry, Journal
-from framecast.polling import PollPolicy, track
+from framecast.polling import PollPolicy, track, typical_lengths
 from framecast.tracked import Tracked
 
 if TYPE_CHECKING:
@@ -357,6 +357,7 @@ class BatchRun:
             feed=self._feed,
             deadline=self.deadline,
             refresh_first=True,
+            lengths=typical_lengths(self.journal.recent(500)),  # forecasts start from these
         )
 
     def _idle(self) -> float | None:

@@ -117,6 +117,7 @@ class Job:
     currency: str | None = None
     raw_status: str | None = None  # the provider's own word, kept when it was unknown
     poll_after: float | None = None  # the provider's hint, in seconds
+    eta: float | None = None  # seconds the provider expects the job still needs (not a hint)
     executed_model: str | None = None  # what a gateway actually ran (e.g. openai/sora-2)
     upstream: str | None = None  # the provider a gateway routed the job to
     balance: float | None = None  # the account balance a provider reported after charging

@@ -46,7 +46,7 @@ from framecast.errors import (
 )
 from framecast.jobs import Prepared, fingerprint
 from framecast.journal import Entry, InFlight, Journal
-from framecast.polling import PollPolicy, track
+from framecast.polling import PollPolicy, track, typical_lengths
 from framecast.tracked import Tracked
 
 if TYPE_CHECKING:
@@ -412,6 +412,7 @@ class JobRun:
             policy=self.policy,
             deadline=self.deadline,
             refresh_first=refresh_first,
+            lengths=typical_lengths(self.journal.recent(500)),  # forecasts start from these
             on_update=updated,
             on_trouble=lambda index, job, error: self.events.trouble(job, error),
             on_idle=self.events.tick if isinstance(self.events, Heartbeat) else lambda: None,

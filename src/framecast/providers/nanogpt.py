@@ -273,8 +273,8 @@ class NanoGptProvider(Provider):
             error=None
             if message is None or status is not JobStatus.FAILED
             else JobError(None, message),
-            # Check back halfway through the time it expects to need.
-            poll_after=None if not remaining else max(1.0, remaining / 2),
+            # An estimate, not a request to wait: the poller forecasts from it (forecast.py).
+            eta=remaining,
         )
 
     def lookup(self, since: float, *, limit: int = 200) -> Listing | None:
