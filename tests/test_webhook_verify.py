@@ -309,7 +309,9 @@ def test_json_says_why_a_delivery_was_refused(delivery: Delivery, tmp_path: Path
     assert "framecast: error: The signature does not match" in err
 
 
-@pytest.mark.parametrize(("offset", "word"), [(-301, "ago"), (301, "in the future")])
+# A minute past the tolerance: the verifying process starts seconds later under load, which
+# would bring a timestamp one second in the future back inside it.
+@pytest.mark.parametrize(("offset", "word"), [(-360, "ago"), (360, "in the future")])
 def test_a_timestamp_outside_the_tolerance_is_refused_though_signed(
     delivery: Delivery, tmp_path: Path, offset: int, word: str
 ) -> None:
@@ -321,7 +323,7 @@ def test_a_timestamp_outside_the_tolerance_is_refused_though_signed(
     assert err.startswith("framecast: error: webhook-timestamp is outside the tolerance of 300 s")
     assert word in err
     wider = run_verify(
-        tmp_path, delivery.body, headers, "--tolerance", "400", secret=delivery.secret
+        tmp_path, delivery.body, headers, "--tolerance", "500", secret=delivery.secret
     )
     assert wider[0] == 0, wider[2]
     assert wider[1] == f"{delivery.job_id}\tcompleted\n"
