@@ -574,3 +574,33 @@ def test_the_daily_cap_counts_the_whole_batch_before_anything_is_sent(served: Se
 
     assert allowed.exit_code == 0, allowed.output
     assert posts(served) == 3
+
+
+def test_a_job_finished_when_submitted_is_saved_without_following(
+    served: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A provider that answers a submission with a finished job (a gateway's cache, a quick
+    model): it is saved or reported at once, and its concurrency slot is not held."""
+    from framecast.providers.openai import OpenAIProvider
+
+    submit = OpenAIProvider.submit
+
+    def finished_at_once(self: OpenAIProvider, request: Any) -> list[Any]:
+        (job,) = submit(self, request)
+        while not (job := self.get(job.id)).finished:
+            time.sleep(0.02)
+        return [job]
+
+    monkeypatch.setattr(OpenAIProvider, "submit", finished_at_once)
+    rows: list[dict[str, Any]] = [{"prompt": p} for p in PROMPTS[:2]]
+    rows.append({"prompt": "refused", "params": {"emulator_outcome": "failed"}})
+    jsonl(Path("p.jsonl"), rows)
+
+    result = invoke("batch", "p.jsonl", "-m", "sora-2", "-o", "out/", "--json", "-j", "1")
+
+    assert result.exit_code == 6
+    by_row = {r["row"]: r for r in results(result.stdout)}
+    assert sorted(by_row) == [1, 2, 3]
+    assert by_row[1]["status"] == by_row[2]["status"] == "completed"
+    assert probe_mp4(Path(by_row[2]["path"])).frames > 0
+    assert by_row[3]["status"] == "failed"

@@ -272,6 +272,11 @@ class BatchRun:
             error.hint = RESUME_HINT
             error.resume = None
             raise
+        except FramecastError as error:
+            # The provider went away while following (or the journal failed): the jobs
+            # are journaled and keep running; a second run picks them up.
+            error.hint = error.hint or RESUME_HINT
+            raise
         finally:
             self._shut_down()
             self._close_connections()
@@ -340,13 +345,7 @@ class BatchRun:
             self.journal.update(job, self.api.base_url)
             if job.finished:
                 self._unfinished -= 1
-                planned = self._tracked[index]
-                earlier = index in entries
-                if job.status is JobStatus.COMPLETED:
-                    self._download(planned, job, entries.get(index), earlier=earlier)
-                else:
-                    result = RowResult.of(planned, job.status.value, job, error=job.error)
-                    self._finish(result)
+                self._ended(self._tracked[index], job, entries.get(index), earlier=index in entries)
 
         track(
             first,
@@ -415,10 +414,23 @@ class BatchRun:
             if not self.options.wait:
                 self._finish(RowResult.of(planned, SUBMITTED, job))
                 continue
+            if job.finished:
+                # Made (or refused) at once: nothing to follow, and no slot to hold.
+                self._ended(planned, job, None, earlier=False)
+                continue
             self._tracked.append(planned)
             self._unfinished += 1
             joined.append(job)
         return joined
+
+    def _ended(self, planned: PlannedRow, job: Job, entry: Entry | None, *, earlier: bool) -> None:
+        """A row's job finished: save its video, or report why there is none."""
+        if job.status is JobStatus.COMPLETED:
+            self._download(planned, job, entry, earlier=earlier)
+        else:
+            self._finish(
+                RowResult.of(planned, job.status.value, job, error=job.error, earlier=earlier)
+            )
 
     def _refused(self, planned: PlannedRow, error: FramecastError) -> None:
         """A submission that made no job (or may have): the row's result, and whether the
