@@ -170,6 +170,22 @@ MUTATIONS = (
         "a webhook delivery of any age verifies (replays accepted)",
         ("tests/test_webhook_verify.py",),
     ),
+    Mutation(
+        "batch-forgets-its-rows",
+        "src/framecast/batchrun.py",
+        "            entries = self.journal.same_request(planned.mark)",
+        "            entries: list[Entry] = []",
+        "a batch run again does not look in the journal, and submits (pays for) every row again",
+        ("tests/test_batch.py",),
+    ),
+    Mutation(
+        "batch-ignores-concurrency",
+        "src/framecast/batchrun.py",
+        "        room = self.options.concurrency - self._unfinished - len(self._submitting)",
+        "        room = self.options.concurrency - len(self._submitting)",
+        "a batch counts only submissions in flight, so more jobs run at once than --concurrency",
+        ("tests/test_batch.py",),
+    ),
 )
 
 
