@@ -294,10 +294,14 @@ class BatchRun:
                 self.queue.append(planned)
                 continue
             if entry.pending:
-                # Sent before, and whether a job exists is unknown: never sent twice.
-                error = JobError(
-                    UNKNOWN, "an earlier submission's outcome is unknown; run `framecast sync`"
+                # Being sent by another run, or sent before with an unknown outcome: never
+                # sent twice.
+                reason = (
+                    "an earlier submission's outcome is unknown; run `framecast sync`"
+                    if entry.orphaned or entry.state != "submitting"
+                    else "another framecast run is submitting it now"
                 )
+                error = JobError(UNKNOWN, reason)
                 self._finish(RowResult.of(planned, UNKNOWN, entry.job, error=error, earlier=True))
                 continue
             job = entry.job
