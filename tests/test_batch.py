@@ -604,3 +604,26 @@ def test_a_job_finished_when_submitted_is_saved_without_following(
     assert by_row[1]["status"] == by_row[2]["status"] == "completed"
     assert probe_mp4(Path(by_row[2]["path"])).frames > 0
     assert by_row[3]["status"] == "failed"
+
+
+def test_opening_the_journal_again_never_opens_its_file_outside_sqlite(
+    isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch's threads each open a journal connection. Opening and closing the database
+    file outside SQLite drops every POSIX lock the process holds on it, SQLite's included
+    (seen as "disk I/O error" under load), so an existing journal is never opened that way."""
+    from framecast.journal import Journal
+
+    first = Journal(isolated / "journal.sqlite3")
+    opened: list[str] = []
+    real_open = os.open
+
+    def watched(path: Any, *args: Any, **kwargs: Any) -> int:
+        opened.append(str(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", watched)
+    second = Journal(isolated / "journal.sqlite3", shared=True)
+    second.close()
+    first.close()
+    assert not [p for p in opened if p.endswith("journal.sqlite3")]

@@ -29,10 +29,20 @@ def private_dir(path: Path) -> None:
 
 
 def private_file(path: Path) -> None:
-    """Make sure `path` exists and is readable and writable by the user only."""
-    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    """Make sure `path` exists and is readable and writable by the user only.
+
+    A file that exists is not opened: closing any descriptor of a file drops every POSIX
+    lock this process holds on it, and SQLite's locks on the journal are such locks (a
+    batch's threads each hold a connection; one more open and close here broke them, and
+    SQLite answered "disk I/O error").
+    """
     try:
-        if os.fstat(fd).st_mode & 0o077:
-            os.fchmod(fd, 0o600)
-    finally:
-        os.close(fd)
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+        try:
+            mode = os.fstat(fd).st_mode
+        finally:
+            os.close(fd)
+    if mode & 0o077:
+        os.chmod(path, 0o600)
