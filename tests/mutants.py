@@ -179,6 +179,14 @@ MUTATIONS = (
         ("tests/test_batch.py",),
     ),
     Mutation(
+        "batch-makes-a-row-twice",
+        "src/framecast/batchrun.py",
+        "        made = (JobStatus.COMPLETED.value,)",
+        "        made: tuple[str, ...] = ()",
+        "a second run of the same file, sorted before the first made a row, makes it again",
+        ("tests/test_batch.py",),
+    ),
+    Mutation(
         "batch-ignores-concurrency",
         "src/framecast/batchrun.py",
         "        room = self.options.concurrency - self._unfinished - len(self._submitting)",

@@ -488,6 +488,44 @@ def test_an_ambiguous_submission_stops_sending_and_is_never_sent_twice(
         served.server.stop()
 
 
+def test_a_second_run_of_the_same_file_never_makes_a_row_twice(
+    monkeypatch: pytest.MonkeyPatch, isolated: Path
+) -> None:
+    """Run B sorts both rows as new, then its first submission is held back (a 429 with
+    Retry-After 3); meanwhile run A sends row 2 and makes it. When B gets to row 2 it must
+    find A's job, in the same transaction that would record its own, and save that."""
+    served = faulty(monkeypatch, "create:429=3")
+    try:
+        jsonl(Path("p.jsonl"), [{"prompt": p} for p in PROMPTS[:2]])
+        argv = [*FRAMECAST, "batch", "p.jsonl", "-m", "sora-2", "-o", "b/", "-j", "1", "--json"]
+        second = spawn(argv, env=dict(os.environ))
+        deadline = time.monotonic() + 30
+        while posts(served) < 1:  # B has sorted its rows and is held back on row 1
+            assert second.poll() is None and time.monotonic() < deadline, second.communicate()
+            time.sleep(0.02)
+
+        first = invoke("batch", "p.jsonl", "-m", "sora-2", "-o", "a/", "--json")
+        stdout, stderr = second.communicate(timeout=60)
+
+        assert first.exit_code == 6  # row 1 is B's to send: said, never sent twice
+        by_row = {r["row"]: r for r in results(first.stdout)}
+        assert by_row[1]["status"] == "unknown"
+        assert by_row[1]["error"]["message"] == "another framecast run is submitting it now"
+        assert by_row[2]["status"] == "completed" and by_row[2]["earlier"] is False
+        assert second.returncode == 0, stderr
+        again = {r["row"]: r for r in results(stdout)}
+        assert {r["status"] for r in again.values()} == {"completed"}
+        assert again[2]["id"] == by_row[2]["id"] and again[2]["earlier"] is True
+        assert probe_mp4(Path(again[2]["path"])).codec == "h264"
+        assert "new take" not in stderr
+        made = [s for s in served.seen("POST") if s.path.rstrip("/").endswith("/videos")]
+        assert len(made) == 3  # B's held-back try and its retry of row 1, A's row 2
+        rows = journal_rows(isolated)
+        assert sorted(r["prompt"] for r in rows) == sorted(PROMPTS[:2])
+    finally:
+        served.server.stop()
+
+
 @pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_a_signal_leaves_the_jobs_running_and_a_second_run_collects_them(
     served: Served, isolated: Path, sig: signal.Signals, code: int

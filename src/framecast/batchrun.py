@@ -29,6 +29,7 @@ from framecast.batchplan import BatchPlan, PlannedRow
 from framecast.delivery import Delivery, deliver
 from framecast.domain import Job, JobError, JobStatus
 from framecast.errors import (
+    AlreadySubmitted,
     AuthError,
     BudgetExceeded,
     FramecastError,
@@ -239,6 +240,7 @@ class BatchRun:
         self._notes: deque[str] = deque()
         # The scheduler's jobs, by its index: the row each is for.
         self._tracked: list[PlannedRow] = []
+        self._entries: dict[int, Entry] = {}  # by the scheduler's index: journaled jobs adopted
         self._submitting: dict[Future[list[Job]], PlannedRow] = {}
         self._downloading: dict[Future[Tracked], RowResult] = {}
         self._unfinished = 0  # jobs submitted and not finished
@@ -289,51 +291,58 @@ class BatchRun:
         resumed: list[tuple[PlannedRow, Entry]] = []
         for planned in self.plan.rows:
             entries = self.journal.same_request(planned.mark)
-            entry = entries[0] if entries else None
-            if entry is None:
-                self.queue.append(planned)
-                continue
-            if entry.pending:
-                # Being sent by another run, or sent before with an unknown outcome: never
-                # sent twice.
-                reason = (
-                    "an earlier submission's outcome is unknown; run `framecast sync`"
-                    if entry.orphaned or entry.state != "submitting"
-                    else "another framecast run is submitting it now"
-                )
-                error = JobError(UNKNOWN, reason)
-                self._finish(RowResult.of(planned, UNKNOWN, entry.job, error=error, earlier=True))
-                continue
-            job = entry.job
-            if job.finished and job.status is not JobStatus.COMPLETED:
-                if self.options.retry_failed:
-                    self.queue.append(planned)
-                else:
-                    self._finish(
-                        RowResult.of(planned, job.status.value, job, error=job.error, earlier=True)
-                    )
-                continue
-            if not self.options.wait:
-                status = SUBMITTED if not job.finished else job.status.value
-                self._finish(RowResult.of(planned, status, job, earlier=True))
-                continue
-            resumed.append((planned, entry))
+            entry = self._place(planned, entries[0] if entries else None)
+            if entry is not None:
+                resumed.append((planned, entry))
         return resumed
+
+    def _place(self, planned: PlannedRow, entry: Entry | None) -> Entry | None:
+        """Queue the row, report it, or return its journaled job for following."""
+        if entry is None:
+            self.queue.append(planned)
+            return None
+        if entry.pending:
+            # Being sent by another run, or sent before with an unknown outcome: never
+            # sent twice.
+            reason = (
+                "an earlier submission's outcome is unknown; run `framecast sync`"
+                if entry.orphaned or entry.state != "submitting"
+                else "another framecast run is submitting it now"
+            )
+            error = JobError(UNKNOWN, reason)
+            self._finish(RowResult.of(planned, UNKNOWN, entry.job, error=error, earlier=True))
+            return None
+        job = entry.job
+        if job.finished and job.status is not JobStatus.COMPLETED:
+            if self.options.retry_failed:
+                self.queue.append(planned)
+            else:
+                self._finish(
+                    RowResult.of(planned, job.status.value, job, error=job.error, earlier=True)
+                )
+            return None
+        if not self.options.wait:
+            status = SUBMITTED if not job.finished else job.status.value
+            self._finish(RowResult.of(planned, status, job, earlier=True))
+            return None
+        return entry
+
+    def _blocked_by(self) -> tuple[str, ...]:
+        """What an earlier job of a row must be for this run not to make it: made or
+        running always; failed too unless failed rows are being made again. The journal
+        checks it in the transaction that records the submission, so a second run of the
+        same file (at the same time, or started before this one sent the row) can never
+        make a row twice."""
+        made = (JobStatus.COMPLETED.value,)
+        if self.options.retry_failed:
+            return made
+        return (*made, JobStatus.FAILED.value, JobStatus.CANCELLED.value, JobStatus.EXPIRED.value)
 
     # -- following -----------------------------------------------------------------------
 
     def _follow(self, resumed: list[tuple[PlannedRow, Entry]]) -> None:
-        entries: dict[int, Entry] = {}
-        first: list[Job] = []
-        for planned, entry in resumed:
-            if entry.job.status is JobStatus.COMPLETED:
-                # Made before: save it (or find it saved) without asking again first.
-                self._download(planned, entry.job, entry, earlier=True)
-                continue
-            entries[len(self._tracked)] = entry
-            self._tracked.append(planned)
-            first.append(entry.job)
-            self._unfinished += 1
+        first = [job for planned, entry in resumed if (job := self._adopt(planned, entry))]
+        entries = self._entries
         self.tally.running = self._unfinished
 
         def fetch(index: int, job: Job) -> Job:
@@ -362,6 +371,18 @@ class BatchRun:
             refresh_first=True,
             lengths=typical_lengths(self.journal.recent(500)),  # forecasts start from these
         )
+
+    def _adopt(self, planned: PlannedRow, entry: Entry) -> Job | None:
+        """A row's journaled job, made by an earlier (or another) run: saved now if it is
+        made, or returned to be followed."""
+        if entry.job.status is JobStatus.COMPLETED:
+            # Made before: save it (or find it saved) without asking again first.
+            self._download(planned, entry.job, entry, earlier=True)
+            return None
+        self._entries[len(self._tracked)] = entry
+        self._tracked.append(planned)
+        self._unfinished += 1
+        return entry.job
 
     def _idle(self) -> float | None:
         while self._notes:
@@ -401,6 +422,7 @@ class BatchRun:
             planned.prepared,
             output=self.plan.output,
             mark=planned.mark,
+            also_blocked_by=self._blocked_by(),
         )
         self.api.http.deadline = self.deadline
         return jobs
@@ -411,6 +433,13 @@ class BatchRun:
             planned = self._submitting.pop(future)
             try:
                 jobs = future.result()
+            except AlreadySubmitted:
+                # Another run of the batch made or sent this row since it was sorted.
+                entries = self.journal.same_request(planned.mark)
+                entry = self._place(planned, entries[0] if entries else None)
+                if entry is not None and (adopted := self._adopt(planned, entry)):
+                    joined.append(adopted)
+                continue
             except FramecastError as error:
                 self._refused(planned, error)
                 continue

@@ -113,6 +113,14 @@ class UsageError(FramecastError):
     exit_code = ExitCode.USAGE
 
 
+class AlreadySubmitted(UsageError):
+    """The same request is journaled already (in flight, or made): nothing was sent."""
+
+    def __init__(self, message: str, *, hint: str | None = None, job_id: str) -> None:
+        super().__init__(message, hint=hint)
+        self.job_id = job_id  # the journal entry's id (a local- id while it is being sent)
+
+
 class ConfigError(FramecastError):
     exit_code = ExitCode.CONFIG
 

@@ -23,7 +23,7 @@ import functools
 import hashlib
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 from framecast.delivery import Delivery, Events, deliver
 from framecast.domain import Job, JobError, JobRequest, JobStatus
 from framecast.errors import (
+    AlreadySubmitted,
     FramecastError,
     Interrupted,
     JobFailed,
@@ -118,13 +119,16 @@ class JobRun:
         again: bool = False,
         output: str | None = None,
         mark: str | None = None,
+        also_blocked_by: Collection[str] = (),
     ) -> list[Job]:
         """Submit the request (n times where the provider cannot make n itself); all journaled.
 
         `extend` or `remix`: the finished job it continues or remixes, instead of a plain
         submission. `output` is only for the resume command that names created jobs if the
         run ends. `mark`: the fingerprint to journal it under, where the caller knows the
-        submission by more than its request (a batch's row).
+        submission by more than its request (a batch's row). `also_blocked_by`: the
+        states, beyond in flight, in which an earlier submission under the same mark
+        refuses this one (a batch row already made is never made again).
         """
         provider.http.deadline = self.deadline
         request = prepared.request
@@ -145,7 +149,8 @@ class JobRun:
                 if source is None
                 else source.fingerprint(provider, request)
             )
-        self._note_repeat(mark, again)
+        if JobStatus.COMPLETED.value not in also_blocked_by:  # else a repeat is refused
+            self._note_repeat(mark, again)
         if provider.capabilities.idempotency and request.idempotency_key is None and source is None:
             # Where the provider deduplicates by key, a retried POST cannot bill twice. The
             # extend and remix endpoints take no key: one journaled for them would let
@@ -170,6 +175,7 @@ class JobRun:
                 fingerprint=mark,
                 extra=extra,
                 exclusive=not again,
+                also_blocked_by=also_blocked_by,
             )
         except InFlight as busy:
             raise _refusal(busy.entry) from None
@@ -557,7 +563,7 @@ class JobRun:
             step()
 
 
-def _refusal(entry: Entry) -> UsageError:
+def _refusal(entry: Entry) -> AlreadySubmitted:
     state = "unknown" if entry.orphaned else entry.state
     advice = (
         "Find out whether it exists with `framecast sync`"
@@ -565,10 +571,11 @@ def _refusal(entry: Entry) -> UsageError:
         else f"Follow it with `framecast wait {entry.id}`"
     )
     submitted = time.strftime("%Y-%m-%d %H:%M", time.localtime(entry.submitted_at))
-    return UsageError(
+    return AlreadySubmitted(
         f"The same request is already {state}: {entry.id} (submitted {submitted}); "
         "nothing was sent.",
         hint=f"{advice}, or pass --again to submit another, billed job.",
+        job_id=entry.id,
     )
 
 

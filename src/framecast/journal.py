@@ -22,7 +22,7 @@ import os
 import sqlite3
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -191,22 +191,25 @@ class Journal:
         fingerprint: str,
         extra: dict[str, Any] | None = None,
         exclusive: bool = True,
+        also_blocked_by: Collection[str] = (),
     ) -> list[int]:
         """Record submissions about to be sent, all or none; returns their sequence numbers.
 
         With `exclusive`, an entry of the same request that is in flight or of unknown
-        outcome raises InFlight instead; the check and the records are one transaction,
-        so two processes sending the same request at once cannot both pass.
+        outcome (or in one of `also_blocked_by`'s states) raises InFlight instead; the
+        check and the records are one transaction, so two processes sending the same
+        request at once cannot both pass.
         """
+        blocking = (*IN_FLIGHT, *also_blocked_by)
         with self._errors():
             self._patiently(lambda: self._db.execute("BEGIN IMMEDIATE"))
             try:
                 if exclusive:
-                    marks = ", ".join("?" for _ in IN_FLIGHT)
+                    marks = ", ".join("?" for _ in blocking)
                     row = self._db.execute(
                         f"SELECT * FROM jobs WHERE fingerprint = ? AND status IN ({marks})"
                         " ORDER BY seq DESC LIMIT 1",
-                        (fingerprint, *IN_FLIGHT),
+                        (fingerprint, *blocking),
                     ).fetchone()
                     if row is not None:
                         raise InFlight(entry_from_row(row))
