@@ -11,9 +11,19 @@ from pathlib import Path
 
 import pytest
 
+from framecast.emulator import EmulatorConfig
 from framecast.emulator.media import Renderer
 from framecast.journal import MIGRATIONS
-from tests.conftest import Served, journal_rows, spawn
+from tests.conftest import (
+    FRAMECAST,
+    Served,
+    invoke,
+    journal_rows,
+    probe_mp4,
+    serve,
+    spawn,
+    submit,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -111,3 +121,36 @@ def test_the_same_request_from_many_processes_at_once_is_sent_once(
     assert len(served_env.seen("POST")) == 1
     assert served_env.app.jobs_created() == 1
     assert len(journal_rows(isolated)) == 1
+
+
+def test_two_downloads_of_one_job_to_one_place_leave_one_file(
+    monkeypatch: pytest.MonkeyPatch, isolated: Path
+) -> None:
+    """The first download is held back (a slow answer); a second process downloads the same
+    job to the same place meanwhile and saves it first. The first must then find that copy
+    journaled as this job's and keep it, not add a second under a new name."""
+    served = serve(EmulatorConfig(job_seconds=0.3, dialect="openai", faults="content:slow=2"))
+    try:
+        monkeypatch.setenv("OPENAI_BASE_URL", served.base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
+        job_id = submit("one clip, twice fetched", "--provider", "openai")
+        assert invoke("wait", job_id, "-q").exit_code == 0
+        argv = [*FRAMECAST, "download", job_id, "--provider", "openai", "-o", "out/", "-q"]
+        held = spawn(argv, env=dict(os.environ))
+        deadline = time.monotonic() + 30
+        while not served.seen("GET", "/content"):
+            assert held.poll() is None and time.monotonic() < deadline, held.communicate()
+            time.sleep(0.02)
+
+        quick = invoke("download", job_id, "--provider", "openai", "-o", "out/", "-q")
+        stdout, stderr = held.communicate(timeout=60)
+
+        assert quick.exit_code == 0, quick.output
+        assert held.returncode == 0, stderr
+        assert stdout.strip() == quick.stdout.strip() == f"out/{job_id}.mp4"
+        assert [p.name for p in Path("out").iterdir()] == [f"{job_id}.mp4"]
+        assert probe_mp4(Path("out", f"{job_id}.mp4")).codec == "h264"
+        (row,) = journal_rows(isolated)
+        assert row["output_path"] == str(Path("out", f"{job_id}.mp4").absolute())
+    finally:
+        served.server.stop()

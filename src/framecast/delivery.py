@@ -129,6 +129,13 @@ def deliver(
         sleep=sleep,
     )
     events.download_finished()
+    if video and item.path != path and not delivery.force:
+        twin = journal.get(provider.name, provider.base_url, job.id)
+        if already_saved(twin, path) and twin is not None and twin.output_bytes == item.size:
+            # Another run saved this very job at the target while this one downloaded it
+            # too (two runs of one batch, two downloads of one id): one copy, not two.
+            item.path.unlink(missing_ok=True)
+            item.path = path
     if video:
         journal.set_output(job, provider.base_url, item.path, item.size)
     if delivery.on_saved is not None and video:
