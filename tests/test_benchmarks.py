@@ -50,6 +50,7 @@ def test_download_benchmark_runs(
     out = capsys.readouterr().out
     assert "framecast download" in out
     assert "peak memory" in out
+    assert "ratio (framecast / httpx alone)" in out
     assert "0 re-transferred" in out.split("cut at 50%")[1].splitlines()[1]
     if shutil.which("curl"):
         assert "ratio (framecast / curl)" in out
@@ -68,6 +69,7 @@ def test_the_startup_benchmark_runs(
     for name, baseline in (
         ("framecast --version", "import typer'"),
         ("framecast status ID --json", "import typer, httpx'"),
+        ("the same, beside one GET", "httpx.get(URL)'"),
         ("framecast --help", "import typer'"),
     ):
         (line,) = [line for line in lines if line.strip().startswith(name)]

@@ -201,3 +201,65 @@ def test_a_resume_answered_416_with_everything_here_is_complete(tmp_path: Path) 
     assert size == len(CLIP)
     assert asked == [{"range": f"bytes={len(CLIP)}-", "if-range": ETAG}]
     assert final.read_bytes() == CLIP
+
+
+def _large_mp4(mib: int) -> bytes:
+    """ftyp, moov and an mdat of `mib` MiB of noise: a body large enough to be read straight
+    off the socket (socketbody.RAW_FROM), whole as far as verification's box checks go."""
+    import struct
+
+    noise = os.urandom(mib << 20)
+    head = struct.pack(">I4s4sI", 16, b"ftyp", b"isom", 512) + struct.pack(">I4s", 8, b"moov")
+    return head + struct.pack(">I4s", 8 + len(noise), b"mdat") + noise
+
+
+def test_a_large_body_that_stalls_mid_way_times_out_and_resumes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The read timeout holds on the socket path too: a body that stops arriving half-way
+    (and would never go on) is given up after request_timeout and fetched from there."""
+    from framecast import socketbody
+
+    big = _large_mp4(3)
+    assert len(big) > socketbody.RAW_FROM
+    half = len(big) // 2
+    server = hostile.start()
+    forever = threading.Event()
+    server.route(
+        "GET", r"/v1/videos/[^/]+", lambda r: hostile.json_answer(hostile.video("video_big"))
+    )
+
+    def content(request: hostile.Received) -> hostile.Answer:
+        common = {"content-type": "video/mp4", "etag": ETAG, "accept-ranges": "bytes"}
+        wanted = re.fullmatch(r"bytes=(\d+)-", request.headers.get("range", ""))
+        if wanted and request.headers.get("if-range") == ETAG:
+            start = int(wanted[1])
+            span = f"bytes {start}-{len(big) - 1}/{len(big)}"
+            return 206, {**common, "content-range": span}, big[start:]
+
+        def half_then_nothing() -> Iterator[bytes]:
+            yield big[:half]
+            forever.wait(600)  # released when the test ends
+
+        return 200, {**common, "content-length": str(len(big))}, half_then_nothing()
+
+    server.route("GET", r"/v1/videos/[^/]+/content", content)
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+    argv = [*FRAMECAST, "download", "video_big", "-o", "big.mp4"]
+    try:
+        child = spawn(argv, env={**os.environ, "FRAMECAST_REQUEST_TIMEOUT": "1"})
+        try:
+            stdout, stderr = child.communicate(timeout=60)  # a hang guard, not a timing
+        except subprocess.TimeoutExpired:
+            pytest.fail("a body that stalled half-way was waited on for ever")
+    finally:
+        forever.set()
+        server.close()
+
+    assert child.returncode == 0, stderr
+    assert stdout.strip() == "big.mp4"
+    assert hashlib.sha256(Path("big.mp4").read_bytes()).digest() == hashlib.sha256(big).digest()
+    resumed = [s for s in server.seen if "/content" in s.raw_path][-1]
+    match = re.fullmatch(r"bytes=(\d+)-", resumed.headers.get("range", ""))
+    assert match is not None and int(match[1]) >= half - 512 * 1024, resumed.headers

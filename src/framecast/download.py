@@ -31,7 +31,7 @@ from typing import Any, BinaryIO, Protocol
 
 import httpx
 
-from framecast import verify
+from framecast import socketbody, verify
 from framecast.errors import BadDownload, LocalIOError, ProviderError
 from framecast.http import LinkRefused, TransferBroken
 
@@ -327,13 +327,10 @@ def _receive(
                 if offset:
                     progress.on_bytes(offset)  # what an earlier run already fetched
             partial.file.seek(offset)
-            write, advanced = partial.file.write, progress.on_bytes
-            # iter_bytes() without a chunk size is httpx's fastest path (performance-facts.md);
-            # the loop does nothing else, so it stays close to the socket's speed.
             with _local("write", partial.path):
-                for chunk in response.iter_bytes():
-                    write(chunk)
-                    advanced(len(chunk))
+                socketbody.copy(
+                    response, partial.file.write, progress.on_bytes, chunk=BODY_READ_SIZE
+                )
     except ProviderError as error:
         if error.status == 416:
             raise _RangeRefused from None

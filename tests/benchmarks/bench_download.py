@@ -7,8 +7,9 @@ Run: python tests/benchmarks/bench_download.py [--size-mib 1024] [--rounds 3]
 A small threaded server (HTTP/1.1, Nagle off, bodies sent with sendfile so it outruns
 any client) answers as an OpenAI-compatible API for one finished job whose content is a
 structurally whole MP4 of N MiB (so framecast's verification passes). Each round times
-`curl -s -o FILE URL` and `framecast download ID -o FILE` alternately; the figures are
-medians. framecast's peak memory is the child's own `ru_maxrss` (wait4).
+`curl -s -o FILE URL`, httpx's bare streaming loop (a few lines of Python, nothing else:
+the ceiling of any download through httpx) and `framecast download ID -o FILE` in turn;
+the figures are medians. framecast's peak memory is the child's own `ru_maxrss` (wait4).
 
 Then the body is cut at 50% once: curl is re-run with `-C -` after its cut, framecast
 resumes in the same process. Bytes re-transferred are body bytes sent again that had
@@ -175,6 +176,23 @@ def framecast_command(target: Path) -> list[str]:
     ]  # fmt: skip
 
 
+# httpx's own streaming loop and nothing else (no verification, fsync or journal): the
+# ceiling of any download made through httpx, which is what framecast's is.
+BARE_HTTPX = (
+    "import sys, httpx\n"
+    "from httpcore._sync.http11 import HTTP11Connection\n"
+    "HTTP11Connection.READ_NUM_BYTES = 1 << 18  # as framecast reads\n"
+    "with httpx.stream('GET', sys.argv[1], headers={'Authorization': 'Bearer sk-bench'}) as r,"
+    " open(sys.argv[2], 'wb') as out:\n"
+    "    for chunk in r.iter_bytes():\n"
+    "        out.write(chunk)\n"
+)
+
+
+def bare_httpx_command(url: str, target: Path) -> list[str]:
+    return [sys.executable, "-c", BARE_HTTPX, url, str(target)]
+
+
 def curl_command(url: str, target: Path, *, resume: bool = False) -> list[str]:
     return ["curl", "-s", *(["-C", "-"] if resume else []), "-o", str(target), url]
 
@@ -199,8 +217,12 @@ def main(argv: list[str] | None = None) -> None:
         server = Server(("127.0.0.1", 0), _handler(served))
         threading.Thread(target=server.serve_forever, daemon=True).start()
         origin = f"http://127.0.0.1:{server.server_address[1]}"
+        inherited = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
         env = {
-            **os.environ,
+            **inherited,
+            # Bytecode cached, as for an installed package (see bench_startup.py): else
+            # every framecast process compiles its modules (≈ 70 ms) inside the timing.
+            "PYTHONPYCACHEPREFIX": str(root / "bytecode"),
             "FRAMECAST_DATA_DIR": str(root / "data"),
             "FRAMECAST_CONFIG_DIR": str(root / "config"),
             "OPENAI_BASE_URL": origin + "/v1",
@@ -226,10 +248,15 @@ def report(
     ours_file, theirs_file = root / "framecast.mp4", root / "curl.mp4"
     ours: list[Run] = []
     theirs: list[Run] = []
+    bare: list[Run] = []
+    run(framecast_command(ours_file), env)  # untimed: caches the bytecode
+    ours_file.unlink(missing_ok=True)
     for _ in range(args.rounds):
         if curl:
             theirs.append(run(curl_command(origin + CONTENT, theirs_file), env))
             theirs_file.unlink(missing_ok=True)
+        bare.append(run(bare_httpx_command(origin + CONTENT, theirs_file), env))
+        theirs_file.unlink(missing_ok=True)
         ours.append(run(framecast_command(ours_file), env))
         if ours[-1].code != 0:
             raise SystemExit(f"framecast download failed (exit {ours[-1].code})")
@@ -241,6 +268,11 @@ def report(
         theirs_rate = size / statistics.median(r.seconds for r in theirs) / 1e6
         print(f"  curl -s -o FILE      {theirs_rate:8,.0f} MB/s")
         print(f"  ratio (framecast / curl): {ours_rate / theirs_rate:.2f}")
+    bare_rate = size / statistics.median(r.seconds for r in bare) / 1e6
+    print(f"  httpx alone          {bare_rate:8,.0f} MB/s (its streaming loop, whole process)")
+    print(f"  ratio (framecast / httpx alone): {ours_rate / bare_rate:.2f}")
+    if theirs:
+        print(f"  ratio (httpx alone / curl): {bare_rate / theirs_rate:.2f}")
     peak = max(r.peak_rss_kib for r in ours) / 1024
     print(f"  framecast peak memory: {peak:.1f} MiB (max RSS of the process)")
 
