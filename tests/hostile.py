@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 import re
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 
@@ -60,6 +62,7 @@ class Hostile:
     routes: list[tuple[str, re.Pattern[str], Route]] = field(default_factory=list)
     seen: list[Received] = field(default_factory=list)
     server: ThreadingHTTPServer | None = None
+    scheme: str = "http"
 
     def route(self, method: str, pattern: str, answer: Route) -> None:
         """Answer `method` on paths matching `pattern` (a regex over the raw path, no query)."""
@@ -68,7 +71,7 @@ class Hostile:
     @property
     def origin(self) -> str:
         assert self.server is not None
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+        return f"{self.scheme}://127.0.0.1:{self.server.server_address[1]}"
 
     @property
     def base_url(self) -> str:
@@ -87,8 +90,17 @@ class Hostile:
             self.server.server_close()
 
 
-def start() -> Hostile:
-    hostile = Hostile()
+# A self-signed certificate for 127.0.0.1 (valid until 2126), made for these tests with
+# `openssl req -x509 -newkey rsa:2048 -nodes -days 36500 -subj /CN=127.0.0.1
+# -addext subjectAltName=IP:127.0.0.1 -addext basicConstraints=critical,CA:TRUE`.
+# A client trusts it through SSL_CERT_FILE; its key protects nothing but loopback tests.
+TLS_CERT = Path(__file__).parent / "data" / "loopback-tls.crt"
+TLS_KEY = Path(__file__).parent / "data" / "loopback-tls.key"
+
+
+def start(*, tls: bool = False) -> Hostile:
+    """The server on a free loopback port; with `tls`, it speaks HTTPS (TLS_CERT)."""
+    hostile = Hostile(scheme="https" if tls else "http")
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -126,6 +138,10 @@ def start() -> Hostile:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
+    if tls:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(TLS_CERT, TLS_KEY)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     # A client killed on purpose mid-answer is expected here, not worth a traceback.
     server.handle_error = lambda request, client_address: None  # type: ignore[method-assign]
     hostile.server = server

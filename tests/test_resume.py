@@ -263,3 +263,45 @@ def test_a_large_body_that_stalls_mid_way_times_out_and_resumes(
     resumed = [s for s in server.seen if "/content" in s.raw_path][-1]
     match = re.fullmatch(r"bytes=(\d+)-", resumed.headers.get("range", ""))
     assert match is not None and int(match[1]) >= half - 512 * 1024, resumed.headers
+
+
+def test_a_large_body_over_tls_is_saved_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    """HTTPS (a real TLS server on loopback, trusted through SSL_CERT_FILE): the body is read
+    off the TLS socket, decrypted, cut half-way once and resumed, and saved byte for byte."""
+    from framecast import socketbody
+
+    big = _large_mp4(3)
+    assert len(big) > socketbody.RAW_FROM
+    server = hostile.start(tls=True)
+    server.route(
+        "GET", r"/v1/videos/[^/]+", lambda r: hostile.json_answer(hostile.video("video_tls"))
+    )
+    cut = [True]
+
+    def content(request: hostile.Received) -> hostile.Answer:
+        common = {"content-type": "video/mp4", "etag": ETAG, "accept-ranges": "bytes"}
+        wanted = re.fullmatch(r"bytes=(\d+)-", request.headers.get("range", ""))
+        if wanted and request.headers.get("if-range") == ETAG:
+            start = int(wanted[1])
+            span = f"bytes {start}-{len(big) - 1}/{len(big)}"
+            return 206, {**common, "content-range": span}, big[start:]
+        if cut.pop() if cut else False:
+            return 200, {**common, "content-length": str(len(big))}, iter([big[: len(big) // 2]])
+        return 200, common, big
+
+    server.route("GET", r"/v1/videos/[^/]+/content", content)
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+    monkeypatch.setenv("SSL_CERT_FILE", str(hostile.TLS_CERT))
+    try:
+        result = invoke("download", "video_tls", "-o", "tls.mp4")
+    finally:
+        server.close()
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == "tls.mp4"
+    assert server.base_url.startswith("https://")
+    assert hashlib.sha256(Path("tls.mp4").read_bytes()).digest() == hashlib.sha256(big).digest()
+    first, resumed = [s for s in server.seen if "/content" in s.raw_path]
+    assert "range" not in first.headers
+    assert resumed.headers.get("range") == f"bytes={len(big) // 2}-"
