@@ -493,7 +493,8 @@ def test_a_second_run_of_the_same_file_never_makes_a_row_twice(
 ) -> None:
     """Run B sorts both rows as new, then its first submission is held back (a 429 with
     Retry-After 3); meanwhile run A sends row 2 and makes it. When B gets to row 2 it must
-    find A's job, in the same transaction that would record its own, and save that."""
+    find A's job, in the same transaction that would record its own, and save that. Run A,
+    finding row 1 being sent by B, waits for B's submission and saves B's job."""
     served = faulty(monkeypatch, "create:429=3")
     try:
         jsonl(Path("p.jsonl"), [{"prompt": p} for p in PROMPTS[:2]])
@@ -507,16 +508,17 @@ def test_a_second_run_of_the_same_file_never_makes_a_row_twice(
         first = invoke("batch", "p.jsonl", "-m", "sora-2", "-o", "a/", "--json")
         stdout, stderr = second.communicate(timeout=60)
 
-        assert first.exit_code == 6  # row 1 is B's to send: said, never sent twice
+        assert first.exit_code == 0, first.output
         by_row = {r["row"]: r for r in results(first.stdout)}
-        assert by_row[1]["status"] == "unknown"
-        assert by_row[1]["error"]["message"] == "another framecast run is submitting it now"
+        assert by_row[1]["status"] == "completed" and by_row[1]["earlier"] is True  # B's
         assert by_row[2]["status"] == "completed" and by_row[2]["earlier"] is False
         assert second.returncode == 0, stderr
         again = {r["row"]: r for r in results(stdout)}
         assert {r["status"] for r in again.values()} == {"completed"}
+        assert again[1]["id"] == by_row[1]["id"] and again[1]["earlier"] is False
         assert again[2]["id"] == by_row[2]["id"] and again[2]["earlier"] is True
-        assert probe_mp4(Path(again[2]["path"])).codec == "h264"
+        for saved in [*by_row.values(), *again.values()]:
+            assert probe_mp4(Path(saved["path"])).codec == "h264"
         assert "new take" not in stderr
         made = [s for s in served.seen("POST") if s.path.rstrip("/").endswith("/videos")]
         assert len(made) == 3  # B's held-back try and its retry of row 1, A's row 2

@@ -51,6 +51,7 @@ if TYPE_CHECKING:
 
 DOWNLOAD_THREADS = 4
 SUBMIT_THREADS = 8
+WATCH_EVERY = 1.0  # seconds between looks at rows another run is submitting
 RESUME_HINT = "Run the same command again: rows already made are skipped, the rest picked up."
 
 # What a row can end as, in results: a job's final status, or one of these.
@@ -241,6 +242,8 @@ class BatchRun:
         # The scheduler's jobs, by its index: the row each is for.
         self._tracked: list[PlannedRow] = []
         self._entries: dict[int, Entry] = {}  # by the scheduler's index: journaled jobs adopted
+        self._watching: list[PlannedRow] = []  # rows another run is submitting right now
+        self._looked = 0.0  # when the journal was last read for them
         self._submitting: dict[Future[list[Job]], PlannedRow] = {}
         self._downloading: dict[Future[Tracked], RowResult] = {}
         self._unfinished = 0  # jobs submitted and not finished
@@ -303,11 +306,15 @@ class BatchRun:
             return None
         if entry.pending:
             # Being sent by another run, or sent before with an unknown outcome: never
-            # sent twice.
+            # sent twice. Another run's submission is watched until it has an outcome.
+            sending = entry.state == "submitting" and not entry.orphaned
+            if sending and self.options.wait:
+                self._watching.append(planned)
+                return None
             reason = (
-                "an earlier submission's outcome is unknown; run `framecast sync`"
-                if entry.orphaned or entry.state != "submitting"
-                else "another framecast run is submitting it now"
+                "another framecast run is submitting it now"
+                if sending
+                else "an earlier submission's outcome is unknown; run `framecast sync`"
             )
             error = JobError(UNKNOWN, reason)
             self._finish(RowResult.of(planned, UNKNOWN, entry.job, error=error, earlier=True))
@@ -393,13 +400,29 @@ class BatchRun:
         return self.events.progress(self.tally)
 
     def _feed(self) -> list[Job] | None:
-        """Jobs whose submissions came back; more rows sent while there is room."""
-        joined = self._collect_submissions()
+        """Jobs whose submissions came back (here or in another run); more rows sent while
+        there is room."""
+        joined = self._collect_submissions() + self._look_again()
         self._top_up()
         self._idle()
-        if joined or self._submitting or (self.queue and self.stopped_by is None):
+        if joined or self._submitting or self._watching or (self.queue and self.stopped_by is None):
             return joined
         return None
+
+    def _look_again(self) -> list[Job]:
+        """Rows another run was submitting: once a second, the journal says how it went."""
+        now = time.monotonic()
+        if not self._watching or now - self._looked < WATCH_EVERY:
+            return []
+        self._looked = now
+        watched, self._watching = self._watching, []
+        joined: list[Job] = []
+        for planned in watched:
+            entries = self.journal.same_request(planned.mark)
+            entry = self._place(planned, entries[0] if entries else None)
+            if entry is not None and (adopted := self._adopt(planned, entry)):
+                joined.append(adopted)
+        return joined
 
     # -- submitting ----------------------------------------------------------------------
 
