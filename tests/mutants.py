@@ -181,8 +181,8 @@ MUTATIONS = (
     Mutation(
         "batch-makes-a-row-twice",
         "src/framecast/batchrun.py",
-        "        made = (JobStatus.COMPLETED.value,)",
-        "        made: tuple[str, ...] = ()",
+        "            newer_than=self._seen.get(planned.mark, 0),",
+        "            newer_than=None,",
         "a second run of the same file, sorted before the first made a row, makes it again",
         ("tests/test_batch.py",),
     ),

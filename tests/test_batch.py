@@ -528,6 +528,38 @@ def test_a_second_run_of_the_same_file_never_makes_a_row_twice(
         served.server.stop()
 
 
+def test_two_runs_retrying_failed_rows_retry_each_row_once(served: Served, isolated: Path) -> None:
+    """Both rows failed. Run B (--retry-failed) is held back on row 1 (a 429 with
+    Retry-After 3); run A (--retry-failed) waits on row 1 for B and retries row 2, which
+    fails again. B must then take A's retry of row 2 as the row's outcome, not retry it
+    once more."""
+    served.app.videos.timeline.failure_rate = 1.0
+    jsonl(Path("p.jsonl"), [{"prompt": p} for p in PROMPTS[:2]])
+    assert invoke("batch", "p.jsonl", "-m", "sora-2", "-o", "out/").exit_code == 6
+    assert posts(served) == 2
+    served.app.inject("create:429=3")
+    argv = [*FRAMECAST, "batch", "p.jsonl", "-m", "sora-2", "-o", "out/", "-j", "1"]
+    second = spawn([*argv, "--retry-failed", "--json"], env=dict(os.environ))
+    deadline = time.monotonic() + 30
+    while posts(served) < 3:  # B has sorted its rows and is held back on row 1
+        assert second.poll() is None and time.monotonic() < deadline, second.communicate()
+        time.sleep(0.02)
+
+    first = invoke("batch", "p.jsonl", "-m", "sora-2", "-o", "out/", "--retry-failed", "--json")
+    stdout, stderr = second.communicate(timeout=60)
+
+    assert first.exit_code == 6, first.output
+    assert second.returncode == 6, stderr
+    mine = {r["row"]: r for r in results(first.stdout)}
+    theirs = {r["row"]: r for r in results(stdout)}
+    assert {r["status"] for r in [*mine.values(), *theirs.values()]} == {"failed"}
+    assert mine[1]["id"] == theirs[1]["id"] and mine[2]["id"] == theirs[2]["id"]
+    assert (mine[1]["earlier"], mine[2]["earlier"]) == (True, False)
+    assert (theirs[1]["earlier"], theirs[2]["earlier"]) == (False, True)
+    assert posts(served) == 5  # B's held try and its retry of row 1, A's retry of row 2
+    assert len(journal_rows(isolated)) == 4
+
+
 @pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_a_signal_leaves_the_jobs_running_and_a_second_run_collects_them(
     served: Served, isolated: Path, sig: signal.Signals, code: int

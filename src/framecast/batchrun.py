@@ -243,6 +243,7 @@ class BatchRun:
         self._tracked: list[PlannedRow] = []
         self._entries: dict[int, Entry] = {}  # by the scheduler's index: journaled jobs adopted
         self._watching: list[PlannedRow] = []  # rows another run is submitting right now
+        self._seen: dict[str, int] = {}  # by row mark: the last journal entry queued past
         self._looked = 0.0  # when the journal was last read for them
         self._submitting: dict[Future[list[Job]], PlannedRow] = {}
         self._downloading: dict[Future[Tracked], RowResult] = {}
@@ -294,14 +295,19 @@ class BatchRun:
         resumed: list[tuple[PlannedRow, Entry]] = []
         for planned in self.plan.rows:
             entries = self.journal.same_request(planned.mark)
-            entry = self._place(planned, entries[0] if entries else None)
+            entry = self._place(planned, entries[0] if entries else None, sorting=True)
             if entry is not None:
                 resumed.append((planned, entry))
         return resumed
 
-    def _place(self, planned: PlannedRow, entry: Entry | None) -> Entry | None:
-        """Queue the row, report it, or return its journaled job for following."""
+    def _place(
+        self, planned: PlannedRow, entry: Entry | None, *, sorting: bool = False
+    ) -> Entry | None:
+        """Queue the row, report it, or return its journaled job for following. Only when
+        sorting (the run's first look) is a failed row made again with retry_failed: a
+        failure found later is another run's retry, not this one's to repeat."""
         if entry is None:
+            self._seen[planned.mark] = 0
             self.queue.append(planned)
             return None
         if entry.pending:
@@ -321,7 +327,8 @@ class BatchRun:
             return None
         job = entry.job
         if job.finished and job.status is not JobStatus.COMPLETED:
-            if self.options.retry_failed:
+            if self.options.retry_failed and sorting:
+                self._seen[planned.mark] = entry.seq
                 self.queue.append(planned)
             else:
                 self._finish(
@@ -333,17 +340,6 @@ class BatchRun:
             self._finish(RowResult.of(planned, status, job, earlier=True))
             return None
         return entry
-
-    def _blocked_by(self) -> tuple[str, ...]:
-        """What an earlier job of a row must be for this run not to make it: made or
-        running always; failed too unless failed rows are being made again. The journal
-        checks it in the transaction that records the submission, so a second run of the
-        same file (at the same time, or started before this one sent the row) can never
-        make a row twice."""
-        made = (JobStatus.COMPLETED.value,)
-        if self.options.retry_failed:
-            return made
-        return (*made, JobStatus.FAILED.value, JobStatus.CANCELLED.value, JobStatus.EXPIRED.value)
 
     # -- following -----------------------------------------------------------------------
 
@@ -445,7 +441,12 @@ class BatchRun:
             planned.prepared,
             output=self.plan.output,
             mark=planned.mark,
-            also_blocked_by=self._blocked_by(),
+            # Never made twice: not if made (by any run), nor if another run journaled
+            # anything for the row since this one looked (a retry of a failed row
+            # included). The journal checks it in the transaction that records this
+            # submission, so two runs of one file can never both send a row.
+            also_blocked_by=(JobStatus.COMPLETED.value,),
+            newer_than=self._seen.get(planned.mark, 0),
         )
         self.api.http.deadline = self.deadline
         return jobs

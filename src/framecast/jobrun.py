@@ -120,6 +120,7 @@ class JobRun:
         output: str | None = None,
         mark: str | None = None,
         also_blocked_by: Collection[str] = (),
+        newer_than: int | None = None,
     ) -> list[Job]:
         """Submit the request (n times where the provider cannot make n itself); all journaled.
 
@@ -128,7 +129,9 @@ class JobRun:
         run ends. `mark`: the fingerprint to journal it under, where the caller knows the
         submission by more than its request (a batch's row). `also_blocked_by`: the
         states, beyond in flight, in which an earlier submission under the same mark
-        refuses this one (a batch row already made is never made again).
+        refuses this one (a batch row already made is never made again); `newer_than`:
+        the last journal entry under the mark the caller knew of, when any later one
+        (another run's) must refuse this submission too.
         """
         provider.http.deadline = self.deadline
         request = prepared.request
@@ -176,6 +179,7 @@ class JobRun:
                 extra=extra,
                 exclusive=not again,
                 also_blocked_by=also_blocked_by,
+                newer_than=newer_than,
             )
         except InFlight as busy:
             raise _refusal(busy.entry) from None

@@ -192,24 +192,27 @@ class Journal:
         extra: dict[str, Any] | None = None,
         exclusive: bool = True,
         also_blocked_by: Collection[str] = (),
+        newer_than: int | None = None,
     ) -> list[int]:
         """Record submissions about to be sent, all or none; returns their sequence numbers.
 
         With `exclusive`, an entry of the same request that is in flight or of unknown
-        outcome (or in one of `also_blocked_by`'s states) raises InFlight instead; the
-        check and the records are one transaction, so two processes sending the same
-        request at once cannot both pass.
+        outcome (or in one of `also_blocked_by`'s states, or journaled after the entry
+        numbered `newer_than`, whatever its state) raises InFlight instead; the check and
+        the records are one transaction, so two processes sending the same request at
+        once cannot both pass.
         """
         blocking = (*IN_FLIGHT, *also_blocked_by)
+        since = -1 if newer_than is None else newer_than
         with self._errors():
             self._patiently(lambda: self._db.execute("BEGIN IMMEDIATE"))
             try:
                 if exclusive:
                     marks = ", ".join("?" for _ in blocking)
                     row = self._db.execute(
-                        f"SELECT * FROM jobs WHERE fingerprint = ? AND status IN ({marks})"
-                        " ORDER BY seq DESC LIMIT 1",
-                        (fingerprint, *blocking),
+                        f"SELECT * FROM jobs WHERE fingerprint = ? AND (status IN ({marks})"
+                        " OR (? >= 0 AND seq > ?)) ORDER BY seq DESC LIMIT 1",
+                        (fingerprint, *blocking, since, since),
                     ).fetchone()
                     if row is not None:
                         raise InFlight(entry_from_row(row))
