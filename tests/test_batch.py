@@ -560,6 +560,30 @@ def test_two_runs_retrying_failed_rows_retry_each_row_once(served: Served, isola
     assert len(journal_rows(isolated)) == 4
 
 
+def test_a_row_another_run_keeps_sending_is_waited_on_no_longer_than_timeout(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    served = faulty(monkeypatch, "create:429=60")  # B's submission is held for a minute
+    try:
+        jsonl(Path("p.jsonl"), [{"prompt": PROMPTS[0]}])
+        argv = [*FRAMECAST, "batch", "p.jsonl", "-m", "sora-2", "-o", "b/", "--json"]
+        other = spawn(argv, env=dict(os.environ))
+        deadline = time.monotonic() + 30
+        while posts(served) < 1:
+            assert other.poll() is None and time.monotonic() < deadline, other.communicate()
+            time.sleep(0.02)
+
+        result = invoke("batch", "p.jsonl", "-m", "sora-2", "-o", "a/", "--timeout", "1.5")
+
+        assert result.exit_code == 7, result.output
+        assert result.stdout == ""
+        assert "Timed out waiting for another framecast run to submit row(s) 1." in result.stderr
+        assert "Run the same command again" in result.stderr
+        assert posts(served) == 1  # this run sent nothing
+    finally:
+        served.server.stop()
+
+
 @pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_a_signal_leaves_the_jobs_running_and_a_second_run_collects_them(
     served: Served, isolated: Path, sig: signal.Signals, code: int

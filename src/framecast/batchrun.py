@@ -418,6 +418,13 @@ class BatchRun:
             entry = self._place(planned, entries[0] if entries else None)
             if entry is not None and (adopted := self._adopt(planned, entry)):
                 joined.append(adopted)
+        if self._watching and self.deadline is not None and now >= self.deadline:
+            # The scheduler checks the deadline as it polls; with nothing to poll but rows
+            # another run is still sending, this is where the wait ends.
+            rows = ", ".join(str(p.row.number) for p in self._watching)
+            raise WaitTimeout(
+                [], f"Timed out waiting for another framecast run to submit row(s) {rows}."
+            )
         return joined
 
     # -- submitting ----------------------------------------------------------------------
